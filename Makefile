@@ -1,0 +1,51 @@
+# Masthead: `make run` serves the demo site, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+export MASTHEAD_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run dev test lint bench prepare clean venv
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Prepare the data directory: migrate, load the demo content into an empty database, collect static files.
+prepare: $(VENV)/.installed
+	$(BIN)/masthead migrate --noinput
+	$(BIN)/masthead demo --if-empty
+	$(BIN)/masthead collectstatic --noinput --verbosity 0
+
+run: prepare
+	@echo "Masthead at http://$(HOST):$(PORT)/ (data in $(MASTHEAD_DATA_DIR))"
+	$(BIN)/gunicorn masthead.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+dev: prepare
+	MASTHEAD_DEBUG=1 $(BIN)/masthead runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-test
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+
+bench: $(VENV)/.installed-test
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info

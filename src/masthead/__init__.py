@@ -1,0 +1,3 @@
+"""Masthead: an open-source self-media news platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,41 @@
+"""Reads of articles that pages share, each a fixed number of queries."""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from masthead.articles.models import Article
+
+
+def published() -> QuerySet[Article]:
+    return Article.objects.filter(status=Article.Status.PUBLISHED)
+
+
+def for_listing(qs: QuerySet[Article] | None = None) -> QuerySet[Article]:
+    """Articles with what a list item shows (account, channel, cover) in the same query."""
+    qs = published() if qs is None else qs
+    return qs.select_related("account", "channel", "cover").defer("body_html", "body_text")
+
+
+def for_page(pk: int) -> Article | None:
+    """One article with everything its page shows, in two queries (row + tags)."""
+    return Article.objects.select_related("account", "channel", "cover").prefetch_related("tags").filter(pk=pk).first()
+
+
+def latest_ids_per_group(column: str, groups: list[int], per_group: int) -> list[int]:
+    """Ids of the newest published articles of each group, with one indexed query per group
+    glued together by UNION ALL, so the cost does not grow with the number of articles."""
+    if not groups:
+        return []
+    table = connection.ops.quote_name(Article._meta.db_table)
+    col = connection.ops.quote_name(column)
+    part = (
+        f"SELECT * FROM (SELECT id FROM {table} WHERE {col} = %s AND status = %s "
+        f"ORDER BY published_at DESC LIMIT {int(per_group)}) AS g{{i}}"
+    )
+    sql = " UNION ALL ".join(part.format(i=i) for i in range(len(groups)))
+    params: list = []
+    for group in groups:
+        params += [group, Article.Status.PUBLISHED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} 编辑后台"
+admin.site.index_title = "内容管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("masthead.web.urls")),
+]
+
+if settings.MASTHEAD_SERVE_MEDIA:
+    # The embedded default serves uploads itself; at scale nginx or object storage does.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    )

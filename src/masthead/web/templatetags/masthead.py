@@ -1,0 +1,71 @@
+"""Template helpers: responsive pictures, times as readers expect them, share links."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from masthead.articles.models import Image
+
+register = template.Library()
+
+
+@register.simple_tag
+def picture(image: Image | None, sizes: str = "100vw", css_class: str = "", eager: bool = False) -> str:
+    """An <img> with WebP srcset, intrinsic size (no layout shift) and its alt text."""
+    if image is None:
+        return ""
+    return format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" class="{}" loading="{}" '
+        'decoding="async">',
+        image.url_for_width(640),
+        image.srcset,
+        sizes,
+        image.width,
+        image.height,
+        image.alt,
+        css_class,
+        "eager" if eager else "lazy",
+    )
+
+
+@register.filter
+def fulltime(value: datetime | None) -> str:
+    """Asia/Shanghai time as YYYY-MM-DD HH:MM:SS."""
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """Relative time (刚刚, 5分钟前, 3小时前, 2天前), the date for older items."""
+    if not value:
+        return ""
+    seconds = (timezone.now() - value).total_seconds()
+    if seconds < 60:
+        return _("刚刚")
+    if seconds < 3600:
+        n = int(seconds // 60)
+        return ngettext("%(n)d分钟前", "%(n)d分钟前", n) % {"n": n}
+    if seconds < 86400:
+        n = int(seconds // 3600)
+        return ngettext("%(n)d小时前", "%(n)d小时前", n) % {"n": n}
+    if seconds < 7 * 86400:
+        n = int(seconds // 86400)
+        return ngettext("%(n)d天前", "%(n)d天前", n) % {"n": n}
+    return timezone.localtime(value).strftime("%Y-%m-%d")
+
+
+@register.filter
+def wan(value: int | None) -> str:
+    """Counts as Chinese readers see them: 12345 → 1.2万."""
+    value = int(value or 0)
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:.1f}".rstrip("0").rstrip(".") + _("亿")
+    if value >= 10_000:
+        return f"{value / 10_000:.1f}".rstrip("0").rstrip(".") + _("万")
+    return str(value)

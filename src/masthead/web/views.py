@@ -1,0 +1,139 @@
+"""Reader-facing pages. Views parse the request, call queries, render; anonymous answers are page-cached."""
+
+import json
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_safe
+
+from masthead.accounts.models import Account
+from masthead.articles import queries as article_queries
+from masthead.articles.models import Article
+from masthead.channels.models import Channel
+from masthead.channels.queries import active_channels, channel_blocks
+from masthead.discovery.queries import hot_articles, related_articles
+from masthead.engagement import counters
+from masthead.web import seo, share
+from masthead.web.pagecache import CARE_COOKIE, cache_page_for_readers
+
+PAGE_SIZE = 20
+
+
+def _page(request: HttpRequest, qs, size: int = PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _common() -> dict:
+    return {"channels": active_channels(), "hot": hot_articles(10)}
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    latest = _page(request, article_queries.for_listing())
+    blocks = channel_blocks(5)
+    lead = latest.object_list[0] if latest.number == 1 and latest.object_list else None
+    context = {**_common(), "lead": lead, "latest": latest, "blocks": blocks, "seo": seo.home(request)}
+    return cache_page_for_readers(render(request, "web/home.html", context), ["fronts"])
+
+
+@require_safe
+def channel(request: HttpRequest, slug: str) -> HttpResponse:
+    current = get_object_or_404(Channel, slug=slug, is_active=True)
+    articles = _page(request, article_queries.for_listing().filter(channel=current))
+    context = {
+        **_common(),
+        "channel": current,
+        "articles": articles,
+        "channel_hot": hot_articles(10, channel_id=current.pk),
+        "seo": seo.channel(request, current),
+    }
+    return cache_page_for_readers(render(request, "web/channel.html", context), ["fronts"])
+
+
+@require_safe
+def creator(request: HttpRequest, handle: str) -> HttpResponse:
+    account = get_object_or_404(Account, handle=handle)
+    articles = _page(request, article_queries.for_listing().filter(account=account))
+    context = {**_common(), "account": account, "articles": articles, "seo": seo.creator(request, account)}
+    return cache_page_for_readers(render(request, "web/creator.html", context), ["fronts", f"account:{account.pk}"])
+
+
+@require_safe
+def article(request: HttpRequest, pk: int) -> HttpResponse:
+    item = article_queries.for_page(pk)
+    if item is None or item.status in (Article.Status.DRAFT, Article.Status.PENDING, Article.Status.REJECTED):
+        raise Http404
+    tags = ["fronts", f"article:{item.pk}", f"account:{item.account_id}"]
+    if item.status == Article.Status.REMOVED:
+        response = render(request, "web/article_removed.html", {**_common(), "article": item}, status=410)
+        return response
+    counters.record("views", item.pk)
+    url = request.build_absolute_uri(item.get_absolute_url())
+    context = {
+        **_common(),
+        "article": item,
+        "related": related_articles(item, 6),
+        "blocks": channel_blocks(5),
+        "share_links": {t: share.share_url(t, url, item.title) for t in share.TARGETS},
+        "qr_svg": share.qr_svg(url),
+        "absolute_url": url,
+        "seo": seo.article(request, item),
+        "json_ld": json.dumps(seo.article_json_ld(request, item), ensure_ascii=False).replace("<", "\\u003c"),
+    }
+    response = render(request, "web/article.html", context)
+    return cache_page_for_readers(response, tags, hit=("view", str(item.pk)))
+
+
+@require_safe
+def share_redirect(request: HttpRequest, pk: int, target: str) -> HttpResponse:
+    """Count a share, then send the reader on to the share service (a counted click, like a view)."""
+    item = get_object_or_404(Article, pk=pk, status=Article.Status.PUBLISHED)
+    if target not in share.TARGETS:
+        raise Http404
+    counters.record("shares", item.pk)
+    url = request.build_absolute_uri(item.get_absolute_url())
+    response = HttpResponseRedirect(share.share_url(target, url, item.title))
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return "/"
+    return target
+
+
+@require_safe
+def set_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch the interface language with a plain link (no JavaScript, no form) and return."""
+    if not check_for_language(code) or code not in dict(settings.LANGUAGES):
+        raise Http404
+    response = HttpResponseRedirect(_safe_next(request))
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+    return response
+
+
+@require_safe
+def care_edition(request: HttpRequest, state: str) -> HttpResponse:
+    """Turn the care edition (关怀版) on or off and stay on the same page."""
+    response = HttpResponseRedirect(_safe_next(request))
+    if state == "on":
+        response.set_cookie(CARE_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax")
+    else:
+        response.delete_cookie(CARE_COOKIE, samesite="Lax")
+    return response
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return cache_page_for_readers(render(request, "web/accessibility.html", _common()), ["fronts"])
+
+
+@require_safe
+def join(request: HttpRequest) -> HttpResponse:
+    return cache_page_for_readers(render(request, "web/join.html", _common()), ["fronts"])

@@ -1,0 +1,25 @@
+import os
+
+import pytest
+from django.core.cache import cache
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if os.environ.get("MASTHEAD_REQUIRE_POSTGRES") == "1" and "postgresql" not in engine:
+        raise pytest.UsageError("MASTHEAD_REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Each test gets its own media folder and an empty cache."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    cache.clear()
+    yield
+    cache.clear()

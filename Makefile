@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export MASTHEAD_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run dev test lint bench prepare clean venv
+.PHONY: run dev test lint bench clean venv
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
@@ -25,17 +25,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
-# Prepare the data directory: migrate, load the demo content into an empty database, collect static files.
-prepare: $(VENV)/.installed
-	$(BIN)/masthead migrate --noinput
-	$(BIN)/masthead demo --if-empty
-	$(BIN)/masthead collectstatic --noinput --verbosity 0
+# Migrate, load the demo content into an empty database, collect static files, serve with gunicorn.
+run: $(VENV)/.installed
+	@echo "Data directory: $(MASTHEAD_DATA_DIR)"
+	$(BIN)/masthead run --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-run: prepare
-	@echo "Masthead at http://$(HOST):$(PORT)/ (data in $(MASTHEAD_DATA_DIR))"
-	$(BIN)/gunicorn masthead.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
-
-dev: prepare
+dev: $(VENV)/.installed
+	$(BIN)/masthead run --prepare-only
 	MASTHEAD_DEBUG=1 $(BIN)/masthead runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test

@@ -28,15 +28,19 @@ def _page(request: HttpRequest, qs, size: int = PAGE_SIZE):
 
 
 def _common() -> dict:
-    return {"channels": active_channels(), "hot": hot_articles(10)}
+    # Callables: templates resolve them only when a cached fragment misses, so a hit costs no query.
+    return {"channels": active_channels, "hot": lambda: hot_articles(10)}
+
+
+def _blocks():
+    return channel_blocks(5)
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     latest = _page(request, article_queries.for_listing())
-    blocks = channel_blocks(5)
     lead = latest.object_list[0] if latest.number == 1 and latest.object_list else None
-    context = {**_common(), "lead": lead, "latest": latest, "blocks": blocks, "seo": seo.home(request)}
+    context = {**_common(), "lead": lead, "latest": latest, "blocks": _blocks, "seo": seo.home(request)}
     return cache_page_for_readers(render(request, "web/home.html", context), ["fronts"])
 
 
@@ -48,7 +52,7 @@ def channel(request: HttpRequest, slug: str) -> HttpResponse:
         **_common(),
         "channel": current,
         "articles": articles,
-        "channel_hot": hot_articles(10, channel_id=current.pk),
+        "channel_hot": lambda: hot_articles(10, channel_id=current.pk),
         "seo": seo.channel(request, current),
     }
     return cache_page_for_readers(render(request, "web/channel.html", context), ["fronts"])
@@ -76,8 +80,8 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **_common(),
         "article": item,
-        "related": related_articles(item, 6),
-        "blocks": channel_blocks(5),
+        "related": lambda: related_articles(item, 6),
+        "blocks": _blocks,
         "share_links": {t: share.share_url(t, url, item.title) for t in share.TARGETS},
         "qr_svg": share.qr_svg(url),
         "absolute_url": url,

@@ -5,10 +5,11 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from masthead.articles.models import Image
+from masthead.web.pagecache import cached_fragment
 
 register = template.Library()
 
@@ -69,3 +70,31 @@ def wan(value: int | None) -> str:
     if value >= 10_000:
         return f"{value / 10_000:.1f}".rstrip("0").rstrip(".") + _("万")
     return str(value)
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, timeout, vary):
+        self.nodelist, self.name, self.timeout, self.vary = nodelist, name, timeout, vary
+
+    def render(self, context) -> str:
+        parts = [str(self.name.resolve(context)), get_language() or "", *(str(v.resolve(context)) for v in self.vary)]
+        return cached_fragment(
+            "html:" + ":".join(parts),
+            ["fronts"],
+            lambda: self.nodelist.render(context),
+            int(self.timeout.resolve(context)),
+        )
+
+
+@register.tag
+def fragment(parser, token):
+    """{% fragment "name" seconds [vary …] %}…{% endfragment %}: cache rendered HTML until "fronts" is
+    purged or the time runs out, per language. Pass the data as lazy callables so a hit skips the queries."""
+    bits = token.split_contents()
+    if len(bits) < 3:
+        raise template.TemplateSyntaxError('usage: {% fragment "name" seconds [vary …] %}')
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(
+        nodelist, *(parser.compile_filter(b) for b in bits[1:3]), [parser.compile_filter(b) for b in bits[3:]]
+    )

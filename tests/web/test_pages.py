@@ -99,6 +99,8 @@ def test_creator_page_shows_author_card_and_past_articles(anonymous):
     html = anonymous.get(writer.get_absolute_url()).content.decode()
     assert "老张说跑步" in html and "慢慢跑，跑很久" in html and "往期回顾" in html
     assert all(a.title in html for a in mine) and draft.title not in html
+    assert 'aria-current="page">首页' not in html  # the navigation marks only home and channel pages
+    assert 'aria-current="page">首页' in anonymous.get("/").content.decode()
     writer.refresh_from_db()
     assert writer.article_count == 3
     assert anonymous.get("/u/nobody-here/").status_code == 404

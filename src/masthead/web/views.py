@@ -41,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     latest = _page(request, article_queries.for_listing())
     lead = latest.object_list[0] if latest.number == 1 and latest.object_list else None
     context = {**_common(), "lead": lead, "latest": latest, "blocks": _blocks, "seo": seo.home(request)}
+    context["nav_current"] = "home"
     return cache_page_for_readers(render(request, "web/home.html", context), ["fronts"])
 
 
@@ -51,6 +52,7 @@ def channel(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         **_common(),
         "channel": current,
+        "nav_current": current.slug,
         "articles": articles,
         "channel_hot": lambda: hot_articles(10, channel_id=current.pk),
         "seo": seo.channel(request, current),

@@ -13,7 +13,7 @@ import io
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageChops, ImageDraw
 
@@ -81,6 +81,8 @@ class _Scene:
     pal: Palette
     w: int
     h: int
+    # Filters applied after downsampling (cheaper for smooth, full-frame effects).
+    post: list[Callable[[Image.Image], Image.Image]] = field(default_factory=list)
 
     @property
     def u(self) -> float:
@@ -110,8 +112,10 @@ def _a(c: Color, alpha: int) -> RGBA:
 
 
 def _gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
-    mask = Image.linear_gradient("L").resize(size, Image.Resampling.BILINEAR)
-    return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
+    """Vertical gradient: build one column through per-channel lookup tables, then stretch it."""
+    column = Image.linear_gradient("L").resize((1, size[1]), Image.Resampling.BILINEAR)
+    bands = [column.point([round(a + (b - a) * v / 255) for v in range(256)]) for a, b in zip(top, bottom, strict=True)]
+    return Image.merge("RGB", bands).resize(size, Image.Resampling.NEAREST)
 
 
 def _circle(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, fill: Color | RGBA) -> None:
@@ -121,7 +125,7 @@ def _circle(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, fill: Col
 def _sun_color(pal: Palette, t: float = 0.25) -> Color:
     """A warm sun: the accent when it is warm, otherwise a golden yellow."""
     acc = pal[5]
-    warm = acc if acc[0] >= acc[2] else (252, 196, 84)
+    warm = acc if acc[0] >= acc[2] else (255, 232, 160)
     return _mix(warm, WHITE, t)
 
 
@@ -298,7 +302,7 @@ def _city(s: _Scene) -> None:
 
 
 def _mountains(s: _Scene) -> None:
-    ink, dark, mid, light, pale, acc = s.pal
+    ink, dark, mid, light, pale, _acc = s.pal
     w, h, u, rng, d = s.w, s.h, s.u, s.rng, s.draw
     _sky(s, 0.3)
     _sun(s, rng.uniform(0.2, 0.8) * w, rng.uniform(0.22, 0.36) * h, u * 9, _sun_color(s.pal, 0.25))
@@ -352,6 +356,17 @@ def _sea(s: _Scene) -> None:
     for _ in range(rng.randint(2, 4)):
         bx, by = rng.uniform(0.1, 0.9) * w, rng.uniform(0.12, 0.32) * h
         _bird(d, bx, by, u * rng.uniform(3, 5), dark, max(2, int(u * 0.45)))
+    extra = rng.random()
+    if extra < 0.4:
+        # A distant island on the horizon.
+        ix, iw = rng.uniform(0.05, 0.95) * w, u * rng.uniform(18, 34)
+        island = _mix(light, dark, 0.45)
+        d.chord((ix - iw, horizon - iw * 0.28, ix + iw, horizon + iw * 0.28), 180, 360, fill=island)
+        d.chord((ix - iw * 0.2, horizon - iw * 0.42, ix + iw * 0.9, horizon + iw * 0.42), 180, 360, fill=island)
+    elif extra < 0.75:
+        # A small sailboat far away.
+        bx = rng.choice((rng.uniform(0.1, 0.3), rng.uniform(0.7, 0.9))) * w
+        _boat(d, bx, horizon + u * 0.8, u * 2.6, _mix(dark, ink, 0.4), WHITE, _mix(pale, WHITE, 0.4), WHITE)
     bands = 6
     for i in range(bands):
         t = i / (bands - 1)
@@ -359,12 +374,6 @@ def _sea(s: _Scene) -> None:
         base = horizon + (h - horizon) * (t**1.3) * 0.92
         line = _wave(w, base, u * (0.3 + 2.2 * t), rng, 80)
         _fill_below(d, line, h, color)
-        if i == 0:
-            # Sun glitter on the water, narrowing towards the horizon.
-            for k in range(9):
-                gy = horizon + u * (1.2 + k * 2.6)
-                gw = u * (3 + k * 2.2) * rng.uniform(0.7, 1.0)
-                d.rounded_rectangle((sx - gw, gy, sx + gw, gy + u * 0.9), radius=u * 0.45, fill=_a(sun, 150))
         if i >= 2:
             # Foam crests on the nearer waves.
             for _ in range(rng.randint(2, 4)):
@@ -372,6 +381,17 @@ def _sea(s: _Scene) -> None:
                 cw = u * rng.uniform(4, 9) * (0.6 + t)
                 cy = base + u * rng.uniform(1, 4)
                 d.arc((cx - cw, cy - u, cx + cw, cy + u * 2), 200, 340, fill=_a(pale, 170), width=max(2, int(u * 0.5)))
+    # Sun glitter on the water, widening towards the viewer.
+    gy = horizon + u * 1.5
+    k = 0
+    while gy < h - u * 4:
+        gw = u * (4 + k * 1.8) * rng.uniform(0.5, 1.0)
+        gx = sx + rng.uniform(-2, 2) * u
+        d.rounded_rectangle(
+            (gx - gw, gy, gx + gw, gy + u * 1.1), radius=u * 0.55, fill=_a(_mix(sun, WHITE, 0.45), 170 - min(k * 8, 90))
+        )
+        gy += u * (2.2 + k * 0.5)
+        k += 1
 
 
 def _field(s: _Scene) -> None:
@@ -401,12 +421,12 @@ def _field(s: _Scene) -> None:
     # Crop rows converging on a vanishing point above the horizon.
     vx = rng.uniform(0.3, 0.7) * w
     vy = horizon - (h - horizon) * 0.35
-    d.rectangle((0, horizon, w, h), fill=_mix(mid, dark, 0.3))
+    # Crops lean towards natural greens or wheat whatever the palette.
+    crop = _mix(mid, (92, 158, 66) if rng.random() < 0.6 else (226, 176, 72), 0.75)
+    d.rectangle((0, horizon, w, h), fill=_mix(crop, dark, 0.35))
     rows = rng.randint(12, 18)
     spread = w * 1.6 / rows
-    colors = (mid, _mix(mid, light, 0.35))
-    if rng.random() < 0.5:
-        colors = (_mix(acc, mid, 0.45), _mix(acc, light, 0.3))
+    colors = (crop, _mix(crop, WHITE, 0.22))
 
     def x_at(x_bottom: float, y: float) -> float:
         return vx + (x_bottom - vx) * (y - vy) / (h - vy)
@@ -418,6 +438,12 @@ def _field(s: _Scene) -> None:
 
 
 def _stadium(s: _Scene) -> None:
+    if s.h > s.w:
+        # Portrait frames get a landscape stadium turned on its side.
+        sub = Image.new("RGB", (s.h, s.w))
+        _stadium(_Scene(sub, ImageDraw.Draw(sub, "RGBA"), s.rng, s.pal, s.h, s.w))
+        s.paste(sub.transpose(Image.Transpose.ROTATE_90))
+        return
     ink, dark, mid, light, pale, acc = s.pal
     w, h, u, rng, d = s.w, s.h, s.u, s.rng, s.draw
     d.rectangle((0, 0, w, h), fill=ink)
@@ -521,6 +547,10 @@ def _chart(s: _Scene) -> None:
         v = min(0.95, max(0.12, v + rng.uniform(-0.15, 0.2)))
         values.append(v)
         line_vals.append(min(0.98, max(0.05, v * rng.uniform(0.55, 0.9) + 0.1)))
+    # Let the tallest bar reach most of the plot height.
+    top = max(values)
+    values = [val * 0.92 / top for val in values]
+    line_vals = [min(0.98, val * 0.92 / top) for val in line_vals]
     hi = rng.randrange(n)
     for i, val in enumerate(values):
         bx = x0 + slot * (i + 0.2)
@@ -557,7 +587,7 @@ def _chart(s: _Scene) -> None:
 
 
 def _circuit(s: _Scene) -> None:
-    ink, dark, mid, light, pale, acc = s.pal
+    ink, dark, mid, light, _pale, acc = s.pal
     w, h, u, rng, d = s.w, s.h, s.u, s.rng, s.draw
     s.paste(_gradient((w, h), _mix(dark, ink, 0.55), _mix(dark, ink, 0.8)))
     dot = _a(light, 28)
@@ -661,7 +691,7 @@ def _screen(
     d: ImageDraw.ImageDraw, box: tuple[float, float, float, float], pal: Palette, rng: random.Random, u: float
 ) -> None:
     """Fill a device screen with a text-free app layout."""
-    ink, dark, mid, light, pale, acc = pal
+    _ink, dark, mid, light, pale, acc = pal
     x0, y0, x1, y1 = box
     sw, sh = x1 - x0, y1 - y0
     grey = _mix(pale, (185, 192, 200), 0.55)
@@ -835,14 +865,18 @@ def _books(s: _Scene) -> None:
             bh = row_h * rng.uniform(0.55, 0.82)
             col = rng.choice(colors)
             if rng.random() < 0.08 and x + bh < end:
-                # A book lying flat, with a short stack.
-                for k in range(rng.randint(1, 3)):
-                    thick = u * rng.uniform(2, 3)
-                    y1 = base - k * thick
-                    c2 = rng.choice(colors)
-                    d.rectangle((x, y1 - thick, x + bh * 0.9, y1), fill=c2)
-                    d.rectangle((x + u, y1 - thick * 0.6, x + bh * 0.9 - u, y1 - thick * 0.4), fill=_a(WHITE, 90))
-                x += bh * 0.9 + u * 1.2
+                # A short stack of books lying flat.
+                length = bh * 0.8
+                y1 = base
+                for _ in range(rng.randint(2, 4)):
+                    thick = u * rng.uniform(2.8, 4.2)
+                    inset = u * rng.uniform(0, 1.5)
+                    d.rectangle((x + inset, y1 - thick, x + length - inset, y1), fill=rng.choice(colors))
+                    d.rectangle(
+                        (x + inset + u, y1 - thick * 0.6, x + inset + u * 2, y1 - thick * 0.4), fill=_a(WHITE, 110)
+                    )
+                    y1 -= thick
+                x += length + u * 1.2
                 continue
             if rng.random() < 0.06:
                 # A leaning book resting on its bottom-right corner.
@@ -876,7 +910,8 @@ def _fabric(s: _Scene) -> None:
     style = rng.choice(("plaid", "chevron", "dots", "quilt"))
     if style == "plaid":
         d.rectangle((0, 0, w, h), fill=mid)
-        sett = [(u * rng.uniform(2, 9), rng.choice((ink, dark, light, acc, pale))) for _ in range(rng.randint(4, 6))]
+        sett = [(u * rng.uniform(3, 9), rng.choice((ink, dark, dark, light))) for _ in range(rng.randint(3, 5))]
+        sett.insert(rng.randrange(len(sett)), (u * 0.8, rng.choice((acc, WHITE))))
         period = sum(sw for sw, _ in sett) + u * 8
         for vertical in (True, False):
             pos = 0.0
@@ -884,7 +919,7 @@ def _fabric(s: _Scene) -> None:
                 p = pos
                 for sw, col in sett:
                     box = (p, 0, p + sw, h) if vertical else (0, p, w, p + sw)
-                    d.rectangle(box, fill=_a(col, 120))
+                    d.rectangle(box, fill=_a(col, 200 if sw < u * 2 else 130))
                     p += sw + u * 1.2
                 pos += period
         step = max(4, int(u * 0.6))
@@ -935,10 +970,14 @@ def _fabric(s: _Scene) -> None:
     phase = rng.uniform(0, _TAU)
     freq = rng.uniform(1.5, 2.5)
     fold.putdata(
-        [int(128 + 70 * math.sin(freq * _TAU * (x / 64 + y / 36 * 0.35) + phase)) for y in range(36) for x in range(64)]
+        [int(128 + 48 * math.sin(freq * _TAU * (x / 64 + y / 36 * 0.3) + phase)) for y in range(36) for x in range(64)]
     )
-    shade = fold.resize((w, h), Image.Resampling.BICUBIC).convert("RGB")
-    s.paste(ImageChops.soft_light(s.img, shade))
+
+    def folds(img: Image.Image) -> Image.Image:
+        shade = fold.resize(img.size, Image.Resampling.BICUBIC).convert("RGB")
+        return ImageChops.soft_light(img, shade)
+
+    s.post.append(folds)
     # Hem with a running stitch.
     hem = h - u * 9
     d.rectangle((0, hem, w, h), fill=_a(ink, 45))
@@ -982,7 +1021,7 @@ def _palette_art(s: _Scene) -> None:
     s.img.paste(shadow, (bx0 + int(u * 1.5), by0 + int(u * 2.5)), mask)
     board = Image.new("RGB", (bw, bh), _mix(acc, WHITE, 0.55))
     s.img.paste(board, (bx0, by0), mask)
-    dab_colors = list(paints) + [WHITE, _mix(mid, acc, 0.5)]
+    dab_colors = [*list(paints), WHITE, _mix(mid, acc, 0.5)]
     rng.shuffle(dab_colors)
     for i, col in enumerate(dab_colors[:7]):
         ang = math.radians(-165 + i * 36)
@@ -1093,10 +1132,10 @@ def _map(s: _Scene) -> None:
 
 
 def _sky_art(s: _Scene) -> None:
-    ink, dark, mid, light, pale, acc = s.pal
+    ink, dark, mid, light, pale, _acc = s.pal
     w, h, u, rng, d = s.w, s.h, s.u, s.rng, s.draw
     s.paste(_gradient((w, h), _mix(mid, light, 0.3), _mix(pale, WHITE, 0.3)))
-    _sun(s, rng.uniform(0.15, 0.85) * w, rng.uniform(0.2, 0.45) * h, u * 10, _sun_color(s.pal, 0.25), 5)
+    _sun(s, rng.uniform(0.15, 0.85) * w, rng.uniform(0.2, 0.45) * h, u * 10, _sun_color(s.pal, 0.45), 5)
     clouds = sorted((rng.uniform(0.25, 1.0), rng.uniform(-0.05, 1.05) * w) for _ in range(rng.randint(5, 7)))
     for depth, x in clouds:
         y = h * (0.25 + 0.6 * depth) + rng.uniform(-0.08, 0.08) * h
@@ -1244,7 +1283,7 @@ def _harbor(s: _Scene) -> None:
 
 
 def _night(s: _Scene) -> None:
-    ink, dark, mid, light, pale, acc = s.pal
+    ink, dark, _mid, _light, pale, acc = s.pal
     w, h, u, rng, d = s.w, s.h, s.u, s.rng, s.draw
     s.paste(_gradient((w, h), _mix(ink, (8, 10, 24), 0.5), _mix(dark, ink, 0.35)))
     star = _mix(pale, WHITE, 0.5)
@@ -1268,7 +1307,7 @@ def _night(s: _Scene) -> None:
         )
     # Crescent moon: a disc minus an offset disc, pasted through a mask.
     mx, my, mr = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.32) * h, u * 9
-    moon = _sun_color(s.pal, 0.55)
+    moon = _mix((252, 224, 150), pale, 0.25)
     for i in range(4, 0, -1):
         _circle(d, mx, my, mr * (1 + 0.3 * i), _a(moon, 14))
     size = int(mr * 2) + 2
@@ -1300,7 +1339,8 @@ def _night(s: _Scene) -> None:
     cx = rng.uniform(0.2, 0.8) * w
     cy = near[int(cx / w * (len(near) - 1))][1] + u * 2
     cw, ch = u * 9, u * 6
-    _circle(d, cx + cw / 2, cy - ch / 2, u * 8, _a(acc, 30))
+    for i in range(3, 0, -1):
+        _circle(d, cx + cw * 0.67, cy - ch * 0.52, u * 2.5 * i, _a(moon, 12))
     d.rectangle((cx, cy - ch, cx + cw, cy), fill=silhouette)
     d.polygon([(cx - u, cy - ch), (cx + cw / 2, cy - ch - u * 4.5), (cx + cw + u, cy - ch)], fill=silhouette)
     d.rectangle((cx + cw * 0.55, cy - ch * 0.7, cx + cw * 0.8, cy - ch * 0.35), fill=_mix(acc, WHITE, 0.35))
@@ -1359,17 +1399,24 @@ def illustration(
         raise ValueError(f"invalid size {size!r}")
     rng = random.Random(f"masthead-art:{motif}:{seed}")
     pal = _pick_palette(palette, rng)
-    w, h = width * _SCALE, height * _SCALE
+    # Supersample; tiny targets are drawn at a workable minimum size first.
+    scale = max(_SCALE, 96 / min(width, height))
+    w, h = round(width * scale), round(height * scale)
     img = Image.new("RGB", (w, h), pal[4])
     scene = _Scene(img, ImageDraw.Draw(img, "RGBA"), rng, pal, w, h)
     painter(scene)
-    return img.resize((width, height), Image.Resampling.LANCZOS)
+    out = img.resize((width, height), Image.Resampling.LANCZOS)
+    for effect in scene.post:
+        out = effect(out)
+    return out
 
 
 def avatar(seed: int, size: int = 256, palette: str | None = None) -> Image.Image:
     """Draw a square, face-free geometric emblem that also looks good cropped round."""
+    if int(size) < 1:
+        raise ValueError(f"invalid size {size!r}")
     rng = random.Random(f"masthead-avatar:{seed}")
-    ink, dark, mid, light, pale, acc = _pick_palette(palette, rng)
+    _ink, dark, mid, light, pale, acc = _pick_palette(palette, rng)
     n = int(size) * _SCALE
     bg, fg, alt = rng.choice(((mid, WHITE, pale), (light, dark, acc), (dark, light, acc), (pale, mid, acc)))
     img = Image.new("RGB", (n, n), bg)
@@ -1397,35 +1444,39 @@ def avatar(seed: int, size: int = 256, palette: str | None = None) -> Image.Imag
                         fill=col,
                     )
     elif style == 1:
-        # Rosette of lens-shaped petals.
-        petals = rng.randint(5, 9)
-        length = n * rng.uniform(0.28, 0.34)
-        fat = rng.uniform(0.3, 0.45)
+        # Rosette of rounded lens-shaped petals.
+        petals = rng.randint(5, 8)
+        length = n * rng.uniform(0.3, 0.34)
+        fat = rng.uniform(0.32, 0.42)
         rot = rng.uniform(0, _TAU)
+        steps = 32
         for i in range(petals):
             a = rot + _TAU * i / petals
             ca, sa = math.cos(a), math.sin(a)
             pts = []
-            for j in range(25):
-                t = j / 24
-                side = math.sin(math.pi * t) * length * fat / 2
-                for sign in (1,):
-                    pts.append((c + ca * length * t - sa * side * sign, c + sa * length * t + ca * side * sign))
-            for j in range(24, -1, -1):
-                t = j / 24
-                side = -math.sin(math.pi * t) * length * fat / 2
+            for j in [*range(steps + 1), *range(steps, -1, -1)]:
+                t = j / steps
+                side = math.sin(math.pi * t) ** 0.7 * length * fat / 2
+                side = side if len(pts) <= steps else -side
                 pts.append((c + ca * length * t - sa * side, c + sa * length * t + ca * side))
             d.polygon(pts, fill=fg if i % 2 == 0 or petals % 2 else _mix(fg, bg, 0.3))
-        _circle(d, c, c, n * 0.07, alt)
+        _circle(d, c, c, n * 0.08, alt)
     elif style == 2:
-        # Concentric ring segments.
-        for k, r in enumerate((0.34, 0.25, 0.16)):
+        # Concentric ring segments with rounded caps.
+        base = rng.uniform(0, 360)
+        width = n * 0.055
+        for k, r in enumerate((0.32, 0.23, 0.14)):
             rr = n * r
-            start = rng.uniform(0, 360)
-            span = rng.uniform(200, 300)
-            width = int(n * 0.06)
-            d.arc((c - rr, c - rr, c + rr, c + rr), start, start + span, fill=fg if k != 1 else alt, width=width)
-        _circle(d, c, c, n * 0.06, fg)
+            start = base + k * rng.choice((90, 120, 180))
+            span = rng.uniform(230, 290)
+            col = alt if k == 1 else fg
+            box = (c - rr, c - rr, c + rr, c + rr)
+            d.arc(box, start, start + span, fill=col, width=int(width))
+            mid_r = rr - width / 2
+            for ang in (start, start + span):
+                rad = math.radians(ang)
+                _circle(d, c + math.cos(rad) * mid_r, c + math.sin(rad) * mid_r, width / 2, col)
+        _circle(d, c, c, n * 0.05, fg)
     else:
         # Bauhaus tiles: quarter circles and halves on a 2x2 grid.
         g = n * 0.27

@@ -3,6 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+
+def serve_media(request, path: str):
+    # MEDIA_ROOT is read per request (not frozen at import) so tests and reconfiguration see the right folder.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} 编辑后台"
 admin.site.index_title = "内容管理"
 
@@ -13,6 +19,4 @@ urlpatterns = [
 
 if settings.MASTHEAD_SERVE_MEDIA:
     # The embedded default serves uploads itself; at scale nginx or object storage does.
-    urlpatterns.append(
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    )
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_media))

@@ -1,4 +1,3 @@
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from masthead.web import feeds, sitemaps, views
@@ -21,7 +20,7 @@ urlpatterns = [
     path("c/<slug:slug>/atom/", feeds.atom(feeds.ChannelFeed)(), name="channel-atom"),
     path("u/<slug:handle>/rss/", feeds.CreatorFeed(), name="creator-rss"),
     path("u/<slug:handle>/atom/", feeds.atom(feeds.CreatorFeed)(), name="creator-atom"),
-    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": sitemaps.SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
     path("sitemap-news.xml", sitemaps.news_sitemap, name="news-sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
 ]

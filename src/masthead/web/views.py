@@ -1,7 +1,5 @@
 """Reader-facing pages. Views parse the request, call queries, render; anonymous answers are page-cached."""
 
-import json
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -78,7 +76,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(request, "web/article_removed.html", {**_common(), "article": item}, status=410)
         return response
     counters.record("views", item.pk)
-    url = request.build_absolute_uri(item.get_absolute_url())
+    url = seo.absolute_url(request, item.get_absolute_url())
     context = {
         **_common(),
         "article": item,
@@ -88,7 +86,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         "qr_svg": share.qr_svg(url),
         "absolute_url": url,
         "seo": seo.article(request, item),
-        "json_ld": json.dumps(seo.article_json_ld(request, item), ensure_ascii=False).replace("<", "\\u003c"),
+        "json_ld": seo.json_ld_text(seo.article_json_ld(request, item)),
     }
     response = render(request, "web/article.html", context)
     return cache_page_for_readers(response, tags, hit=("view", str(item.pk)))
@@ -101,8 +99,8 @@ def share_redirect(request: HttpRequest, pk: int, target: str) -> HttpResponse:
     if target not in share.TARGETS:
         raise Http404
     counters.record("shares", item.pk)
-    url = request.build_absolute_uri(item.get_absolute_url())
-    response = HttpResponseRedirect(share.share_url(target, url, item.title))
+    url = seo.absolute_url(request, item.get_absolute_url())
+    response = HttpResponseRedirect(share.share_url(target, url, item.title, summary=item.summary))
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "masthead.channels",
     "masthead.engagement",
     "masthead.discovery",
+    "masthead.moderation",
     "masthead.demo",
     "django.contrib.admin",
     "django.contrib.auth",

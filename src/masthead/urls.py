@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 
@@ -9,8 +11,8 @@ def serve_media(request, path: str):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} 编辑后台"
-admin.site.index_title = "内容管理"
+admin.site.site_header = admin.site.site_title = format_lazy(_("{site} 编辑后台"), site=settings.SITE_NAME)
+admin.site.index_title = _("内容管理")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

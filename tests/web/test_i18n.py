@@ -44,7 +44,7 @@ def _crumbs(html: str) -> list[str]:
 
 
 def _body(html: str) -> str:
-    return html.split('<div class="article-body">', 1)[1].split("</div>", 1)[0]
+    return html.split('<div class="article-body"', 1)[1].split(">", 1)[1].split("</div>", 1)[0]
 
 
 def _english_site():

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DiscoveryConfig(AppConfig):
     name = "masthead.discovery"
+    verbose_name = _("发现")

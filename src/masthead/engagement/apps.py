@@ -1,10 +1,12 @@
 import atexit
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EngagementConfig(AppConfig):
     name = "masthead.engagement"
+    verbose_name = _("互动数据")
 
     def ready(self) -> None:
         from masthead.engagement import counters

@@ -61,14 +61,25 @@ def ago(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d")
 
 
+# Short counts in the reader's number system: 万/亿 steps in Chinese, K/M/B in other languages.
+_UNITS = {
+    "zh": ((100_000_000, "亿"), (10_000, "万")),
+    "": ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")),
+}
+
+
 @register.filter
 def wan(value: int | None) -> str:
-    """Counts as Chinese readers see them: 12345 → 1.2万."""
+    """12345 → 1.2万 in Chinese, 12.3K in English."""
     value = int(value or 0)
-    if value >= 100_000_000:
-        return f"{value / 100_000_000:.1f}".rstrip("0").rstrip(".") + _("亿")
-    if value >= 10_000:
-        return f"{value / 10_000:.1f}".rstrip("0").rstrip(".") + _("万")
+    units = _UNITS["zh" if (get_language() or "zh").startswith("zh") else ""]
+    for i, (size, suffix) in enumerate(units):
+        if value >= size:
+            shown = round(value / size, 1)
+            if i and shown >= units[i - 1][0] // size:  # 999,950 → 1M, not 1000K
+                size, suffix = units[i - 1]
+                shown = round(value / size, 1)
+            return f"{shown:.1f}".rstrip("0").rstrip(".") + suffix
     return str(value)
 
 

@@ -1,3 +1,4 @@
+import atexit
 import os
 
 import pytest
@@ -6,6 +7,11 @@ from django.core.cache import cache
 
 def pytest_configure(config):
     from django.conf import settings
+
+    from masthead.engagement import counters
+
+    # Servers flush buffered counts at exit; a test run must not write them into the real database.
+    atexit.unregister(counters.flush_quietly)
 
     engine = settings.DATABASES["default"]["ENGINE"]
     if os.environ.get("MASTHEAD_REQUIRE_POSTGRES") == "1" and "postgresql" not in engine:

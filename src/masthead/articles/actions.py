@@ -2,8 +2,11 @@
 
 Every state change of an article goes through a function here: it validates, writes in a
 transaction, keeps the account's counts right and purges the cached pages that show the article.
+Each change first locks the article's row and reads its status from the database, so an editor's
+takedown cannot be undone by a creator saving a page that was opened before it.
 """
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from masthead.accounts import actions as account_actions
-from masthead.articles.body import render_body
-from masthead.articles.models import Article, Tag
+from masthead.accounts.models import Account
+from masthead.articles.body import clean_text, render_body
+from masthead.articles.models import Article, Image, Tag
 from masthead.web import pagecache
 
 Status = Article.Status
@@ -32,10 +36,18 @@ EDITABLE_FIELDS = {
     "title", "channel", "summary", "cover", "source", "is_original", "is_fiction", "is_ai_generated",
     "ip_region",
 }  # fmt: skip
+_TEXT_FIELDS = ("summary", "source", "ip_region")
+SUMMARY_LENGTH = 120
+MAX_TAGS = 10
+_TAG_SEPARATORS_RE = re.compile(r"[,，、;；\n]")
+
+
+def _one_line(value: str | None) -> str:
+    return " ".join(clean_text(value).split())
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = _one_line(title)
     if not title:
         raise ValidationError({"title": _("标题不能为空。")})
     if len(title) > 100:
@@ -43,20 +55,59 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def set_tags(article: Article, names: Iterable[str]) -> None:
-    cleaned = list(dict.fromkeys(n.strip()[:20] for n in names if n and n.strip()))[:10]
-    existing = {t.name: t for t in Tag.objects.filter(name__in=cleaned)}
-    missing = [Tag(name=n) for n in cleaned if n not in existing]
-    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+def clean_fields(account_id: int, fields: dict) -> dict:
+    """Check the article's own fields: known names, text that fits its column, a cover the author may use."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown article fields: {sorted(unknown)}")
+    if "title" in fields:
+        fields["title"] = _clean_title(fields["title"])
+    for name in fields.keys() & _TEXT_FIELDS:
+        fields[name] = _one_line(fields[name])
+        limit = Article._meta.get_field(name).max_length
+        if len(fields[name]) > limit:
+            label = Article._meta.get_field(name).verbose_name
+            raise ValidationError({name: _("%(label)s最多 %(limit)s 个字。") % {"label": label, "limit": limit}})
+    if "channel" in fields and fields["channel"] is None:
+        raise ValidationError({"channel": _("请选择频道。")})
+    cover: Image | None = fields.get("cover")
+    if cover is not None and cover.account_id not in (None, account_id):
+        raise ValidationError({"cover": _("只能使用自己上传的图片作封面。")})
+    return fields
+
+
+def _tag_names(names: Iterable[str] | str) -> list[str]:
+    """Trimmed, de-duplicated (ignoring case) tag names, at most MAX_TAGS; a string is split on commas."""
+    if isinstance(names, str):
+        names = _TAG_SEPARATORS_RE.split(names)
+    seen: dict[str, str] = {}
+    for name in names:
+        name = _one_line(name).strip("#＃ ")
+        name = name[: Tag._meta.get_field("name").max_length].strip()
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return list(seen.values())[:MAX_TAGS]
+
+
+def set_tags(article: Article, names: Iterable[str] | str) -> None:
+    cleaned = _tag_names(names)
+    existing = set(Tag.objects.filter(name__in=cleaned).values_list("name", flat=True))
+    Tag.objects.bulk_create([Tag(name=n) for n in cleaned if n not in existing], ignore_conflicts=True)
     article.tags.set(Tag.objects.filter(name__in=cleaned))
 
 
-def _apply_body(article: Article, body: str) -> list[int]:
+def _auto_summary(text: str) -> str:
+    return " ".join(text.split())[:SUMMARY_LENGTH]
+
+
+def _apply_body(article: Article, body: str, *, summary_given: bool) -> list[int]:
+    """Render the body; the summary follows it unless the author wrote one of their own."""
+    was_auto = not article.summary or article.summary == _auto_summary(article.body_text)
     rendered = render_body(body, account_id=article.account_id)
     article.body_html = rendered.html
     article.body_text = rendered.text
-    if not article.summary:
-        article.summary = rendered.text[:120]
+    if not article.summary or (was_auto and not summary_given):
+        article.summary = _auto_summary(rendered.text)
     return rendered.image_ids
 
 
@@ -67,15 +118,18 @@ def purge_pages(article: Article) -> None:
         pagecache.purge("fronts")
 
 
+def _lock(article: Article) -> None:
+    """Lock the article's row for this transaction and take its current status from the database."""
+    article.status = Article.objects.select_for_update().values_list("status", flat=True).get(pk=article.pk)
+
+
 @transaction.atomic
-def create_article(*, account, body: str, tags: Iterable[str] = (), **fields) -> Article:
+def create_article(*, account: Account, body: str, tags: Iterable[str] | str = (), **fields) -> Article:
     """Create a draft. `body` is untrusted HTML; it is sanitised here."""
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"unknown article fields: {sorted(unknown)}")
-    fields["title"] = _clean_title(fields.get("title", ""))
-    article = Article(account=account, **fields)
-    image_ids = _apply_body(article, body)
+    fields.setdefault("title", "")
+    fields.setdefault("channel", None)
+    article = Article(account=account, **clean_fields(account.pk, fields))
+    image_ids = _apply_body(article, body, summary_given=bool(fields.get("summary")))
     article.save()
     article.images.set(image_ids)
     set_tags(article, tags)
@@ -83,18 +137,21 @@ def create_article(*, account, body: str, tags: Iterable[str] = (), **fields) ->
 
 
 @transaction.atomic
-def update_article(article: Article, *, body: str | None = None, tags: Iterable[str] | None = None, **fields):
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"unknown article fields: {sorted(unknown)}")
+def update_article(
+    article: Article, *, body: str | None = None, tags: Iterable[str] | str | None = None, **fields
+) -> Article:
+    """Edit an article's content; its status, counters and publication time are not touched here."""
+    fields = clean_fields(article.account_id, fields)
+    _lock(article)
     if article.status == Status.REMOVED:
         raise ValidationError(_("已下架的文章不能编辑。"))
-    if "title" in fields:
-        fields["title"] = _clean_title(fields["title"])
     for name, value in fields.items():
         setattr(article, name, value)
-    image_ids = _apply_body(article, body) if body is not None else None
-    article.save()
+    image_ids = None if body is None else _apply_body(article, body, summary_given="summary" in fields)
+    if not article.summary:
+        article.summary = _auto_summary(article.body_text)
+    body_fields = {"body_html", "body_text"} if body is not None else set()
+    article.save(update_fields={*fields, *body_fields, "summary", "updated_at"})
     if image_ids is not None:
         article.images.set(image_ids)
     if tags is not None:
@@ -103,13 +160,34 @@ def update_article(article: Article, *, body: str | None = None, tags: Iterable[
     return article
 
 
+@transaction.atomic
+def refresh_figures(image: Image) -> int:
+    """Render again the bodies that show `image`, after its caption, credit or label changed.
+    Removed articles stay as they were taken down. Returns how many articles were updated."""
+    articles = list(image.articles.exclude(status=Status.REMOVED))
+    for article in articles:
+        update_article(article, body=article.body_html)
+    return len(articles)
+
+
 def _transition(article: Article, target: str) -> None:
+    _lock(article)
     if target not in TRANSITIONS.get(article.status, set()):
         raise ValidationError(
             _("文章当前状态为“%(status)s”，不能改为“%(target)s”。")
             % {"status": article.get_status_display(), "target": Status(target).label}
         )
     article.status = target
+
+
+def _reason(reason: str, message: str) -> str:
+    reason = _one_line(reason)
+    if not reason:
+        raise ValidationError({"removal_reason": message})
+    limit = Article._meta.get_field("removal_reason").max_length
+    if len(reason) > limit:
+        raise ValidationError({"removal_reason": _("原因最多 %(limit)s 个字。") % {"limit": limit}})
+    return reason
 
 
 @transaction.atomic
@@ -128,16 +206,16 @@ def publish(article: Article, *, at: datetime | None = None) -> Article:
 @transaction.atomic
 def submit_for_review(article: Article) -> Article:
     _transition(article, Status.PENDING)
-    article.save(update_fields=["status", "updated_at"])
+    article.removal_reason = ""
+    article.save(update_fields=["status", "removal_reason", "updated_at"])
     return article
 
 
 @transaction.atomic
 def reject(article: Article, *, reason: str) -> Article:
-    if not reason.strip():
-        raise ValidationError(_("请填写不通过的原因。"))
+    reason = _reason(reason, _("请填写不通过的原因。"))
     _transition(article, Status.REJECTED)
-    article.removal_reason = reason.strip()
+    article.removal_reason = reason
     article.save(update_fields=["status", "removal_reason", "updated_at"])
     return article
 
@@ -145,10 +223,9 @@ def reject(article: Article, *, reason: str) -> Article:
 @transaction.atomic
 def remove(article: Article, *, reason: str) -> Article:
     """Take an article down: readers get 410 with the reason instead of the content."""
-    if not reason.strip():
-        raise ValidationError(_("下架必须填写原因。"))
+    reason = _reason(reason, _("下架必须填写原因。"))
     _transition(article, Status.REMOVED)
-    article.removal_reason = reason.strip()
+    article.removal_reason = reason
     article.save(update_fields=["status", "removal_reason", "updated_at"])
     account_actions.recount([article.account_id])
     transaction.on_commit(lambda: purge_pages(article))

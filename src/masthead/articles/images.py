@@ -1,61 +1,174 @@
-"""Image intake: validate, strip metadata, store, and make WebP renditions for srcset."""
+"""Image intake: validate, strip metadata, store, and make WebP renditions for srcset.
+
+Everything that can fail (decoding, re-encoding) happens in memory before anything is written, so
+a bad upload leaves neither a row nor stray files behind.
+"""
 
 import io
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
-from masthead.articles.models import Image
+from masthead.accounts.models import Account
+from masthead.articles.body import clean_text
+from masthead.articles.models import Image, ImageLabel
 
 RENDITION_WIDTHS = (320, 640, 960, 1280)
 MAX_PIXELS = 40_000_000  # refuse decompression bombs well before Pillow's own limit
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+WEBP_MAX_SIDE = 16383  # the WebP format cannot hold more pixels on a side (long 长图 hit this)
+ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF")  # MPO: a JPEG with extra frames, as some phones save
+_DECODERS = ("JPEG", "PNG", "WEBP", "GIF")  # Pillow's openers for those (JPEG's also opens MPO)
+_LOSSY_FORMATS = ("JPEG", "MPO", "WEBP")
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
-def _open(data: bytes) -> PILImage.Image:
+@dataclass
+class PreparedImage:
+    """A decoded, cleaned upload, encoded and ready to store."""
+
+    data: bytes
+    extension: str  # "jpg" or "png"
+    width: int
+    height: int
+    renditions: list[tuple[int, int, bytes]] = field(default_factory=list)  # (width, height, WebP)
+
+
+def _format_error() -> ValidationError:
+    return ValidationError(_("只支持 JPEG、PNG、WebP 或 GIF 图片。"), code="format")
+
+
+def _probe(data: bytes) -> None:
+    """Check type and size from the header alone, before any pixel is decoded."""
     try:
         with PILImage.open(io.BytesIO(data)) as probe:
-            if probe.format not in ACCEPTED_FORMATS:
-                raise ValidationError(_("只支持 JPEG、PNG、WebP 或 GIF 图片。"), code="format")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationError(_("图片尺寸过大，请缩小后再上传。"), code="pixels")
-            probe.verify()
-        image = PILImage.open(io.BytesIO(data))
+            fmt, (width, height) = probe.format, probe.size
+    except UnidentifiedImageError as exc:
+        raise _format_error() from exc
+    except PILImage.DecompressionBombError as exc:
+        raise ValidationError(_("图片尺寸过大，请缩小后再上传。"), code="pixels") from exc
+    except Exception as exc:  # any parser failure on untrusted bytes means a broken file
+        raise ValidationError(_("图片文件已损坏或不完整，请重新导出后再上传。"), code="invalid") from exc
+    if fmt not in ACCEPTED_FORMATS:
+        raise _format_error()
+    if width * height > MAX_PIXELS:
+        raise ValidationError(_("图片尺寸过大，请缩小后再上传。"), code="pixels")
+
+
+def _decode(data: bytes) -> tuple[PILImage.Image, str]:
+    """Decode fully (truncated files fail here), turned upright by its EXIF orientation; and the format."""
+    _probe(data)
+    try:
+        with PILImage.open(io.BytesIO(data), formats=_DECODERS) as check:
+            check.verify()  # checksums (PNG) that load() alone does not look at
+        image = PILImage.open(io.BytesIO(data), formats=_DECODERS)
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
-        raise ValidationError(_("无法识别的图片文件，可能已损坏。"), code="invalid") from exc
-    return ImageOps.exif_transpose(image)
+    except Exception as exc:  # see _probe
+        raise ValidationError(_("图片文件已损坏或不完整，请重新导出后再上传。"), code="invalid") from exc
+    return _upright(image), image.format or ""
+
+
+def _upright(image: PILImage.Image) -> PILImage.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # unreadable EXIF: the pixels are fine, show them as stored
+        return image
+
+
+def _has_alpha(image: PILImage.Image) -> bool:
+    return image.mode in _ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
+
+
+def _normalise(image: PILImage.Image) -> PILImage.Image:
+    """RGB, RGBA or L, with no metadata but the colour profile (EXIF, GPS, XMP and comments go)."""
+    icc = image.info.get("icc_profile")
+    if image.mode.startswith("I"):  # 16-bit greyscale PNG: scale down, or it all turns white
+        image = image.point(lambda v: v / 256).convert("L")
+    target = "RGBA" if _has_alpha(image) else ("L" if image.mode in ("L", "1") else "RGB")
+    clean = image.convert(target) if image.mode != target else image.copy()
+    clean.info = {"icc_profile": icc} if icc else {}
+    return clean
 
 
 def _encode(image: PILImage.Image, fmt: str, **options) -> bytes:
     out = io.BytesIO()
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    image.save(out, fmt, **options)  # saving without exif= drops EXIF (GPS, camera serials)
+    if icc := image.info.get("icc_profile"):
+        options["icc_profile"] = icc
+    image.save(out, fmt, **options)  # saving without exif=, xmp= or comment= writes none of them
     return out.getvalue()
 
 
-def make_renditions(image: Image, source: PILImage.Image) -> list[dict]:
-    stem = PurePosixPath(image.file.name).stem
-    renditions = []
-    widths = [w for w in RENDITION_WIDTHS if w < source.width] + [min(source.width, RENDITION_WIDTHS[-1])]
-    for width in sorted(set(widths)):
+def rendition_widths(width: int, height: int) -> list[int]:
+    """The srcset widths for a picture: the standard ones below its own width, then its own width
+    capped at the largest; never upscaled, and never so tall that WebP cannot hold it."""
+    cap = min(width, RENDITION_WIDTHS[-1], max(1, WEBP_MAX_SIDE * width // height))
+    return [w for w in RENDITION_WIDTHS if w < cap] + [cap]
+
+
+def _renditions(source: PILImage.Image) -> list[tuple[int, int, bytes]]:
+    out = []
+    for width in rendition_widths(*source.size):
         height = max(1, round(source.height * width / source.width))
-        resized = source.convert("RGBA" if source.mode in ("RGBA", "LA", "P") else "RGB").resize(
-            (width, height), PILImage.Resampling.LANCZOS
-        )
-        name = default_storage.save(
-            f"renditions/{image.created_at:%Y/%m}/{stem}-{width}.webp",
-            ContentFile(_encode(resized, "WEBP", quality=82, method=4)),
-        )
-        renditions.append({"w": width, "h": height, "name": name})
-    return renditions
+        resized = source.resize((width, height), PILImage.Resampling.LANCZOS)
+        out.append((width, height, _encode(resized, "WEBP", quality=82, method=4)))
+    return out
+
+
+def prepare_image(data: bytes) -> PreparedImage:
+    """Validate and re-encode an upload; raises ValidationError with a reader-friendly message."""
+    limit = settings.MASTHEAD_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise ValidationError(_("图片太大：最大 %(limit)s MB。") % {"limit": f"{limit / 2**20:.3g}"}, code="size")
+    decoded, fmt = _decode(data)
+    source = _normalise(decoded)
+    # Photos stay JPEG; pictures with transparency, drawings and screenshots (PNG, GIF) stay lossless.
+    lossy = source.mode != "RGBA" and fmt in _LOSSY_FORMATS
+    encoded = _encode(source, "JPEG", quality=88, optimize=True) if lossy else _encode(source, "PNG", optimize=True)
+    return PreparedImage(encoded, "jpg" if lossy else "png", *source.size, renditions=_renditions(source))
+
+
+def _text(value: str, name: str, label: str) -> str:
+    value = " ".join(clean_text(value).split())
+    limit = Image._meta.get_field(name).max_length
+    if len(value) > limit:
+        raise ValidationError({name: _("%(label)s最多 %(limit)s 个字。") % {"label": label, "limit": limit}})
+    return value
+
+
+def describe(image: Image, *, alt: str, caption: str = "", credit: str = "", label: str = "") -> None:
+    """Set the words that go with a picture, checked (alt text is required for blind readers)."""
+    image.alt = _text(alt, "alt", _("替代文字"))
+    if not image.alt:
+        raise ValidationError({"alt": _("请为图片填写替代文字，方便视障读者。")}, code="alt")
+    image.caption = _text(caption, "caption", _("图片说明"))
+    image.credit = _text(credit, "credit", _("图片来源"))
+    if label not in ImageLabel.values:
+        raise ValidationError({"label": _("未知的图片标注。")}, code="label")
+    image.label = label
+
+
+def store_image(image: Image, prepared: PreparedImage, *, filename: str) -> Image:
+    """Write a prepared picture and its renditions, and save the row."""
+    stem = PurePosixPath(filename.replace("\\", "/")).stem[:40] or "image"
+    image.width, image.height = prepared.width, prepared.height
+    with transaction.atomic():
+        image.file.save(f"{stem}.{prepared.extension}", ContentFile(prepared.data), save=False)
+        image.save()
+        base = PurePosixPath(image.file.name).stem
+        folder = f"renditions/{image.created_at:%Y/%m}"
+        image.renditions = [
+            {"w": w, "h": h, "name": default_storage.save(f"{folder}/{base}-{w}.webp", ContentFile(webp))}
+            for w, h, webp in prepared.renditions
+        ]
+        image.save(update_fields=["renditions"])
+    return image
 
 
 def create_image(
@@ -63,25 +176,12 @@ def create_image(
     *,
     filename: str,
     alt: str,
-    account=None,
+    account: Account | None = None,
     caption: str = "",
     credit: str = "",
     label: str = "",
 ) -> Image:
     """Store an uploaded image; raises ValidationError with a reader-friendly message on bad input."""
-    if len(data) > settings.MASTHEAD_MAX_UPLOAD_BYTES:
-        limit = settings.MASTHEAD_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationError(_("图片太大：最大 %(limit)s MB。") % {"limit": limit}, code="size")
-    if not alt.strip():
-        raise ValidationError(_("请为图片填写替代文字，方便视障读者。"), code="alt")
-    source = _open(data)
-    fmt = "PNG" if source.mode in ("RGBA", "LA", "P") else "JPEG"
-    encoded = _encode(source, fmt, **({"quality": 88, "optimize": True} if fmt == "JPEG" else {}))
-    name = f"{PurePosixPath(filename).stem[:40] or 'image'}.{'png' if fmt == 'PNG' else 'jpg'}"
-    image = Image(account=account, alt=alt.strip(), caption=caption, credit=credit, label=label)
-    image.width, image.height = source.size
-    image.file.save(name, ContentFile(encoded), save=False)
-    image.save()
-    image.renditions = make_renditions(image, source)
-    image.save(update_fields=["renditions"])
-    return image
+    image = Image(account=account)
+    describe(image, alt=alt, caption=caption, credit=credit, label=label)
+    return store_image(image, prepare_image(data), filename=filename)

@@ -1,14 +1,17 @@
 """Template helpers: responsive pictures, times as readers expect them, share links."""
 
+import re
 from datetime import datetime
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from masthead.articles.models import Image
+from masthead.articles.models import Image, ImageLabel
 from masthead.web.pagecache import cached_fragment
 
 register = template.Library()
@@ -59,6 +62,29 @@ def ago(value: datetime | None) -> str:
         n = int(seconds // 86400)
         return ngettext("%(n)d天前", "%(n)d天前", n) % {"n": n}
     return timezone.localtime(value).strftime("%Y-%m-%d")
+
+
+_FIGURE_LABEL_RE = re.compile(r'<span class="img-label" data-label="(\w*)">[^<]*</span>')
+
+
+@register.filter
+def localize_figures(body_html: str) -> str:
+    """Stored bodies carry figure labels in the site language; show them in the reader's.
+
+    The body was sanitised on save, so it is marked safe here."""
+    if (get_language() or settings.LANGUAGE_CODE) == settings.LANGUAGE_CODE:
+        return mark_safe(body_html)
+
+    def label(match: re.Match) -> str:
+        try:
+            text = ImageLabel(match.group(1)).label
+        except ValueError:
+            return match.group(0)
+        return format_html(
+            '<span class="img-label" data-label="{}">{}</span>', match.group(1), _("（%(label)s）") % {"label": text}
+        )
+
+    return mark_safe(_FIGURE_LABEL_RE.sub(label, body_html))
 
 
 # Short counts in the reader's number system: 万/亿 steps in Chinese, K/M/B in other languages.

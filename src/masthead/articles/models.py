@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
@@ -39,6 +40,10 @@ class Image(models.Model):
     label = models.CharField(_("标注"), max_length=16, choices=ImageLabel.choices, blank=True)
     # [{"w": 640, "h": 360, "name": "<storage name>"}, …], smallest first; no query needed to build srcset.
     renditions = models.JSONField(_("缩略图"), default=list, blank=True)
+    is_ai_generated = models.BooleanField(_("AI生成"), default=False)
+    # For the creator's own photos, instead of a credit: when and where it was taken.
+    taken_on = models.DateField(_("拍摄日期"), null=True, blank=True)
+    taken_place = models.CharField(_("拍摄地点"), max_length=60, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -66,6 +71,7 @@ class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         PENDING = "pending", _("待审核")
+        SCHEDULED = "scheduled", _("定时发布")
         PUBLISHED = "published", _("已发布")
         REJECTED = "rejected", _("未通过")
         REMOVED = "removed", _("已下架")
@@ -91,9 +97,15 @@ class Article(models.Model):
     is_original = models.BooleanField(_("原创"), default=False)
     is_fiction = models.BooleanField(_("虚构/演绎"), default=False)
     is_ai_generated = models.BooleanField(_("AI生成"), default=False)
+    is_news = models.BooleanField(_("新闻资讯"), default=False)
     ip_region = models.CharField(_("IP属地"), max_length=20, blank=True)
     removal_reason = models.CharField(_("下架原因"), max_length=300, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("定时发布时间"), null=True, blank=True, db_index=True)
+    # Trusted creators publish at once; an editor still looks afterwards (先发后审).
+    needs_review = models.BooleanField(_("待复审"), default=False, db_index=True)
+    # Bumped on every save of the draft: a second tab saving an older version is told, not overwritten.
+    version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     view_count = models.PositiveIntegerField(_("阅读数"), default=0)
@@ -120,3 +132,39 @@ class Article(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+
+class Revision(models.Model):
+    """A saved state of an article's text, for history, diff and restore."""
+
+    class Kind(models.TextChoices):
+        AUTOSAVE = "autosave", _("自动保存")
+        SAVE = "save", _("手动保存")
+        SUBMIT = "submit", _("提交审核")
+        PUBLISH = "publish", _("发布")
+        RESTORE = "restore", _("恢复")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField(_("版本"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.AUTOSAVE)
+    title = models.CharField(_("标题"), max_length=100)
+    summary = models.CharField(_("摘要"), max_length=300, blank=True)
+    body_html = models.TextField(_("正文"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("保存人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("修订版本")
+        verbose_name_plural = _("修订版本")
+        indexes = [models.Index(fields=["article", "-created_at"], name="revision_article")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.version} {self.kind}"

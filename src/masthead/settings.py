@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "masthead.engagement",
     "masthead.discovery",
     "masthead.moderation",
+    "masthead.studio",
     "masthead.demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -143,6 +144,27 @@ MASTHEAD_SERVE_MEDIA = env_bool("MASTHEAD_SERVE_MEDIA", True)
 MASTHEAD_MAX_UPLOAD_BYTES = int(os.environ.get("MASTHEAD_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# Mail (password reset, notices): printed to the console unless MASTHEAD_SMTP_HOST names a server.
+if os.environ.get("MASTHEAD_SMTP_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["MASTHEAD_SMTP_HOST"],
+                "port": int(os.environ.get("MASTHEAD_SMTP_PORT", "587")),
+                "username": os.environ.get("MASTHEAD_SMTP_USER", ""),
+                "password": os.environ.get("MASTHEAD_SMTP_PASSWORD", ""),
+                "use_tls": env_bool("MASTHEAD_SMTP_TLS", True),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Masthead <noreply@localhost>")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

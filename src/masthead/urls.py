@@ -16,6 +16,12 @@ admin.site.index_title = _("内容管理")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("masthead.accounts.urls")),
+    path("join/", include("masthead.accounts.join_urls")),
+    path("studio/", include("masthead.studio.urls")),
+    path("studio/stats/", include("masthead.studio.stats_urls")),
+    path("review/", include("masthead.moderation.urls")),
+    path("review/articles/", include("masthead.articles.review_urls")),
     path("", include("masthead.web.urls")),
 ]
 

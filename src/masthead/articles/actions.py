@@ -25,8 +25,9 @@ Status = Article.Status
 
 # Which transitions the workflow allows (editors may remove from any visible state).
 TRANSITIONS: dict[str, set[str]] = {
-    Status.DRAFT: {Status.PENDING, Status.PUBLISHED, Status.REMOVED},
-    Status.PENDING: {Status.PUBLISHED, Status.REJECTED, Status.DRAFT, Status.REMOVED},
+    Status.DRAFT: {Status.PENDING, Status.PUBLISHED, Status.SCHEDULED, Status.REMOVED},
+    Status.PENDING: {Status.PUBLISHED, Status.SCHEDULED, Status.REJECTED, Status.DRAFT, Status.REMOVED},
+    Status.SCHEDULED: {Status.PUBLISHED, Status.DRAFT, Status.REMOVED},
     Status.REJECTED: {Status.DRAFT, Status.PENDING, Status.REMOVED},
     Status.PUBLISHED: {Status.REMOVED, Status.DRAFT},
     Status.REMOVED: {Status.PUBLISHED},
@@ -34,7 +35,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 EDITABLE_FIELDS = {
     "title", "channel", "summary", "cover", "source", "is_original", "is_fiction", "is_ai_generated",
-    "ip_region",
+    "is_news", "ip_region",
 }  # fmt: skip
 _TEXT_FIELDS = ("summary", "source", "ip_region")
 SUMMARY_LENGTH = 120
@@ -200,6 +201,15 @@ def publish(article: Article, *, at: datetime | None = None) -> Article:
     article.save(update_fields=["status", "published_at", "removal_reason", "updated_at"])
     account_actions.recount([article.account_id])
     transaction.on_commit(lambda: purge_pages(article))
+    return article
+
+
+@transaction.atomic
+def schedule(article: Article, *, at: datetime) -> Article:
+    """Publish later: `publish_due()` (run by the worker and from requests) publishes it on time."""
+    _transition(article, Status.SCHEDULED)
+    article.scheduled_at = at
+    article.save(update_fields=["status", "scheduled_at", "updated_at"])
     return article
 
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("a/<int:pk>/share/<slug:target>/", views.share_redirect, name="share"),
     path("c/<slug:slug>/", views.channel, name="channel"),
     path("u/<slug:handle>/", views.creator, name="creator"),
-    path("join/", views.join, name="join"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("care/<str:state>/", views.care_edition, name="care"),
     path("lang/<str:code>/", views.set_language, name="language"),

@@ -20,7 +20,7 @@ from masthead.accounts import actions as account_actions
 from masthead.accounts.models import Account, Follow
 from masthead.articles import actions
 from masthead.articles.images import create_image
-from masthead.articles.models import Article, ImageLabel
+from masthead.articles.models import Article, Image, ImageLabel
 from masthead.channels.models import Channel
 from masthead.demo import art
 from masthead.engagement.models import ArticleStatHour
@@ -49,7 +49,17 @@ def load_channel_articles() -> list[tuple[str, dict]]:
     return items
 
 
-def _picture(motif: str, seed: int, *, alt: str, account, size, caption="", label="", palette=None):
+def _picture(
+    motif: str,
+    seed: int,
+    *,
+    alt: str,
+    account: Account,
+    size: tuple[int, int],
+    caption: str = "",
+    label: str = "",
+    palette: str | None = None,
+) -> Image:
     image = art.illustration(motif, seed, size=size, palette=palette)
     return create_image(
         art.to_bytes(image),
@@ -83,14 +93,16 @@ def body_html(blocks: list[dict], figure: Callable[[dict], int]) -> str:
 
 
 @transaction.atomic
-def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log=print) -> dict:
+def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log: Callable[[str], None] = print) -> dict:
     """Create the demo site; returns counts of what was created."""
     rng = random.Random(seed)
     now = timezone.now()
     channels = {c.slug: c for c in Channel.objects.all()}
 
     accounts: dict[str, Account] = {}
+    palettes: dict[str, str | None] = {}
     for i, spec in enumerate(load_accounts()):
+        palettes[spec["handle"]] = spec.get("palette")
         account = Account(
             handle=spec["handle"], name=spec["name"], slogan=spec["slogan"], field=spec["field"],
             badge=spec["badge"], verified=spec["verified"], ip_region=spec["ip_region"],
@@ -109,7 +121,7 @@ def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log=pri
         if limit_per_channel and per_channel[slug] > limit_per_channel:
             continue
         account = accounts[spec["author"]]
-        palette = next(a.get("palette") for a in load_accounts() if a["handle"] == spec["author"])
+        palette = palettes[spec["author"]]
         figure_seed = iter(range(seed * 100 + n * 10, seed * 100 + n * 10 + 10))
 
         def figure(fig: dict, account=account, palette=palette, seeds=figure_seed) -> int:
@@ -147,7 +159,7 @@ def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log=pri
     return {"accounts": len(accounts), "articles": len(articles), "readers": READERS}
 
 
-def simulate_audience(rng: random.Random, articles: list[Article], accounts: list[Account], now: datetime):
+def simulate_audience(rng: random.Random, articles: list[Article], accounts: list[Account], now: datetime) -> None:
     """Readers who follow accounts, and hourly reads and shares so counts and the hot list are alive."""
     User = get_user_model()
     readers = [User(username=f"demo-reader-{i:02d}", first_name=f"读者{i:02d}") for i in range(1, READERS + 1)]

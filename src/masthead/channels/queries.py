@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from masthead.articles.models import Article
-from masthead.articles.queries import for_listing, latest_ids_per_group
+from masthead.articles.queries import by_ids, latest_ids_per_group
 from masthead.channels.models import Channel
 from masthead.web.pagecache import cached_fragment
 
@@ -21,9 +21,8 @@ def active_channels() -> list[Channel]:
 def _build_blocks(per_channel: int) -> list[ChannelBlock]:
     channels = active_channels()
     ids = latest_ids_per_group("channel_id", [c.pk for c in channels], per_channel)
-    articles = for_listing().in_bulk(ids)
     by_channel: dict[int, list[Article]] = {c.pk: [] for c in channels}
-    for article in sorted(articles.values(), key=lambda a: a.published_at, reverse=True):
+    for article in sorted(by_ids(ids), key=lambda a: a.published_at, reverse=True):
         by_channel[article.channel_id].append(article)
     return [ChannelBlock(c, by_channel[c.pk]) for c in channels]
 

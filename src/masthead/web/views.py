@@ -1,7 +1,6 @@
 """Reader-facing pages. Views parse the request, call queries, render; anonymous answers are page-cached."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,12 +16,7 @@ from masthead.discovery.queries import hot_articles, related_articles
 from masthead.engagement import counters
 from masthead.web import seo, share
 from masthead.web.pagecache import CARE_COOKIE, cache_page_for_readers
-
-PAGE_SIZE = 20
-
-
-def _page(request: HttpRequest, qs, size: int = PAGE_SIZE):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
+from masthead.web.paging import article_page
 
 
 def _common() -> dict:
@@ -36,7 +30,7 @@ def _blocks():
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = _page(request, article_queries.for_listing())
+    latest = article_page(request, article_queries.published(), count_key="home")
     lead = latest.object_list[0] if latest.number == 1 and latest.object_list else None
     context = {**_common(), "lead": lead, "latest": latest, "blocks": _blocks, "seo": seo.home(request)}
     context["nav_current"] = "home"
@@ -46,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def channel(request: HttpRequest, slug: str) -> HttpResponse:
     current = get_object_or_404(Channel, slug=slug, is_active=True)
-    articles = _page(request, article_queries.for_listing().filter(channel=current))
+    articles = article_page(request, article_queries.published().filter(channel=current), count_key=f"c{current.pk}")
     context = {
         **_common(),
         "channel": current,
@@ -61,7 +55,7 @@ def channel(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def creator(request: HttpRequest, handle: str) -> HttpResponse:
     account = get_object_or_404(Account, handle=handle)
-    articles = _page(request, article_queries.for_listing().filter(account=account))
+    articles = article_page(request, article_queries.published().filter(account=account), count_key=f"u{account.pk}")
     context = {**_common(), "account": account, "articles": articles, "seo": seo.creator(request, account)}
     return cache_page_for_readers(render(request, "web/creator.html", context), ["fronts", f"account:{account.pk}"])
 

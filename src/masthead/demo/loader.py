@@ -106,6 +106,8 @@ def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log: Ca
         account = Account(
             handle=spec["handle"], name=spec["name"], slogan=spec["slogan"], field=spec["field"],
             badge=spec["badge"], verified=spec["verified"], ip_region=spec["ip_region"],
+            credential_name=spec.get("credential_name", ""),
+            credential_expires_on=now.date() + timedelta(days=365) if spec.get("credential_name") else None,
         )  # fmt: skip
         avatar = art.avatar(seed + i, size=256, palette=spec.get("palette"))
         account.avatar.save(f"{spec['handle']}.png", ContentFile(art.to_bytes(avatar, "PNG")), save=False)
@@ -179,12 +181,15 @@ def simulate_audience(rng: random.Random, articles: list[Article], accounts: lis
     for article in articles:
         appeal = rng.uniform(0.3, 3.0)
         views = shares = 0
-        age_hours = int((now - article.published_at).total_seconds() // 3600)
-        for h in range(min(age_hours, 72) + 1):
-            v = int(rng.uniform(5, 60) * appeal / (1 + h / 12))
+        published_hour = article.published_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        age_hours = int((hour_now - published_hour).total_seconds() // 3600)
+        # Reading peaks after publication and fades over three days, as news reading does.
+        for k in range(min(age_hours, 72) + 1):
+            v = int(rng.uniform(5, 60) * appeal / (1 + k / 12))
             s = int(v * rng.uniform(0.0, 0.06))
             if v:
-                stats.append(ArticleStatHour(article=article, hour=hour_now - timedelta(hours=h), views=v, shares=s))
+                at = published_hour + timedelta(hours=k)
+                stats.append(ArticleStatHour(article=article, hour=at, views=v, shares=s))
             views, shares = views + v, shares + s
         Article.objects.filter(pk=article.pk).update(view_count=views + rng.randint(0, 500), share_count=shares)
     ArticleStatHour.objects.bulk_create(stats)

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from masthead.web import views as web_views
+from masthead.accounts import join_views
 
 app_name = "join"
 
 urlpatterns = [
-    path("", web_views.join, name="landing"),
+    path("", join_views.landing, name="landing"),
+    path("apply/", join_views.apply, name="apply"),
+    path("status/", join_views.status, name="status"),
 ]

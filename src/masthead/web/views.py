@@ -130,8 +130,3 @@ def care_edition(request: HttpRequest, state: str) -> HttpResponse:
 @require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
     return cache_page_for_readers(render(request, "web/accessibility.html", _common()), ["fronts"])
-
-
-@require_safe
-def join(request: HttpRequest) -> HttpResponse:
-    return cache_page_for_readers(render(request, "web/join.html", _common()), ["fronts"])

@@ -145,6 +145,11 @@ MASTHEAD_MAX_UPLOAD_BYTES = int(os.environ.get("MASTHEAD_MAX_UPLOAD_BYTES", str(
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
+# Rate-limit overrides per scope: {"login-account": (attempts, seconds)}; scopes in accounts/auth_forms.py.
+MASTHEAD_RATE_LIMITS: dict = {}
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+MASTHEAD_TRUSTED_PROXIES = int(os.environ.get("MASTHEAD_TRUSTED_PROXIES", "0"))
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

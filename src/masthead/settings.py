@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "masthead.articles.scheduler.PublishDueMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "masthead.web.pagecache.PageCacheMiddleware",
@@ -140,6 +141,8 @@ MASTHEAD_COUNTERS = os.environ.get("MASTHEAD_COUNTERS") or ("redis" if REDIS_URL
 MASTHEAD_COUNTER_FLUSH_SECONDS = float(os.environ.get("MASTHEAD_COUNTER_FLUSH_SECONDS", "10"))
 # Anonymous full-page cache lifetime; publishing purges earlier.
 MASTHEAD_PAGE_CACHE_SECONDS = int(os.environ.get("MASTHEAD_PAGE_CACHE_SECONDS", "300"))
+# How often a request checks for scheduled articles that are due (the embedded default's "worker").
+MASTHEAD_PUBLISH_DUE_SECONDS = float(os.environ.get("MASTHEAD_PUBLISH_DUE_SECONDS", "30"))
 MASTHEAD_SERVE_MEDIA = env_bool("MASTHEAD_SERVE_MEDIA", True)
 MASTHEAD_MAX_UPLOAD_BYTES = int(os.environ.get("MASTHEAD_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 

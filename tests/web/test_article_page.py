@@ -62,3 +62,13 @@ def test_removed_article_answers_410_with_reason_not_content(client):
 def test_unpublished_article_is_not_found(client):
     draft = factories.article(publish=False)
     assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_scheduled_article_is_not_readable_before_its_time(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    item = factories.article(publish=False, title="定时发布的文章")
+    actions.schedule(item, at=timezone.now() + timedelta(hours=2))
+    assert client.get(item.get_absolute_url()).status_code == 404

@@ -63,7 +63,7 @@ def creator(request: HttpRequest, handle: str) -> HttpResponse:
 @require_safe
 def article(request: HttpRequest, pk: int) -> HttpResponse:
     item = article_queries.for_page(pk)
-    if item is None or item.status in (Article.Status.DRAFT, Article.Status.PENDING, Article.Status.REJECTED):
+    if item is None or item.status not in (Article.Status.PUBLISHED, Article.Status.REMOVED):
         raise Http404
     tags = ["fronts", f"article:{item.pk}", f"account:{item.account_id}"]
     if item.status == Article.Status.REMOVED:

@@ -23,6 +23,7 @@ from masthead.articles.images import create_image
 from masthead.articles.models import Article, Image, ImageLabel
 from masthead.channels.models import Channel
 from masthead.demo import art
+from masthead.engagement import daily
 from masthead.engagement.models import ArticleStatHour
 
 CONTENT_DIR = Path(__file__).with_name("content")
@@ -193,3 +194,4 @@ def simulate_audience(rng: random.Random, articles: list[Article], accounts: lis
             views, shares = views + v, shares + s
         Article.objects.filter(pk=article.pk).update(view_count=views + rng.randint(0, 500), share_count=shares)
     ArticleStatHour.objects.bulk_create(stats)
+    daily.days_from_hours()

@@ -22,6 +22,7 @@ from masthead.articles.body import plain_text
 from masthead.articles.models import Article, Image, Tag
 from masthead.channels.models import Channel
 from masthead.demo.loader import DEMO_NOTE, load_channel_articles
+from masthead.engagement import daily
 from masthead.engagement.models import ArticleStatHour
 
 BATCH = 2000
@@ -142,5 +143,6 @@ def generate_articles(count: int, *, seed: int = 2026, log: Callable[[str], None
         made += size
         if made == count or made % (BATCH * 5) == 0:
             log(f"{made}/{count}")
+    daily.days_from_hours()
     account_actions.recount()
     return made

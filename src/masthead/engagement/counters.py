@@ -1,7 +1,9 @@
-"""Views and shares: counted on every read (cached pages included), written to the database in batches.
+"""Views, shares, read completion and distinct readers: counted on every read (cached pages
+included), written to the database in batches.
 
-`record()` only touches the buffer; `flush()` moves buffered increments into Article counters (one
-UPDATE per article) and hourly stats (one upsert per batch of rows). Flushing happens at most every
+`record()` / `record_reader()` only touch the buffer; `flush()` moves buffered increments into
+Article counters (one UPDATE per article), hourly stats (the hot list) and daily stats (creators'
+statistics), one upsert per batch of rows. Flushing happens at most every
 MASTHEAD_COUNTER_FLUSH_SECONDS from the request path, at process exit, and on demand
 (`masthead flushcounters`). If the configured buffer (Redis) fails, increments go to this process's
 memory for RETRY_SECONDS and are flushed from there: a Redis that is down costs no page and no count.
@@ -11,17 +13,19 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from masthead.engagement.backends.base import CounterBackend, Key
+from masthead.engagement import daily
+from masthead.engagement.backends.base import CounterBackend, Key, Readers
 from masthead.engagement.backends.memory import MemoryCounters
 
 log = logging.getLogger(__name__)
@@ -30,15 +34,21 @@ BACKENDS = {
     "memory": "masthead.engagement.backends.memory.MemoryCounters",
     "redis": "masthead.engagement.backends.redis.RedisCounters",
 }
-# metric -> (Article field, ArticleStatHour field)
-METRIC_FIELDS = {"views": ("view_count", "views"), "shares": ("share_count", "shares")}
+# metric -> (Article field, ArticleStatHour field, ArticleStatDay field); None where it is not kept.
+METRICS = {
+    "views": ("view_count", "views", "views"),
+    "shares": ("share_count", "shares", "shares"),
+    "depth": (None, None, "depth_sum"),  # reported read depths (0–100), summed
+    "depth_reports": (None, None, "depth_count"),  # how many reports the sum is over
+}
+EVENTS = ("views", "shares", "depth_reports")  # what flush() counts as "increments written"
 RETRY_SECONDS = 5.0  # after a failure, skip the configured buffer this long instead of failing every read
-UPSERT_BATCH = 500
 
 _fallback = MemoryCounters()
 _down_until = 0.0
 _flush_lock = threading.Lock()
 _last_flush = time.monotonic()
+_purged_on: date | None = None
 
 
 @cache
@@ -54,27 +64,50 @@ def _reset_backend(*, setting: str, **kwargs) -> None:
         _down_until = 0.0
 
 
-def current_hour() -> int:
-    return int(time.time()) // 3600 * 3600
+def current_hour(at: datetime | None = None) -> int:
+    seconds = at.timestamp() if at is not None else time.time()
+    return int(seconds) // 3600 * 3600
 
 
-def record(metric: str, article_id: int, amount: int = 1) -> None:
-    """Count a view or share; never fails the request (a buffer that is down falls back to memory)."""
+def local_day(at: datetime | None = None) -> date:
+    """The day (in the site's time zone, Asia/Shanghai) statistics file a moment under."""
+    return timezone.localdate(at or timezone.now())
+
+
+def _buffered(method: str, *args) -> None:
+    """Call the configured buffer, or this process's memory while it is failing; never raises."""
     global _down_until
-    if metric not in METRIC_FIELDS:
-        raise ValueError(f"unknown metric {metric!r}")
-    key = (metric, int(article_id), current_hour())
     if time.monotonic() >= _down_until:
         try:
-            backend().incr(*key, amount)
+            getattr(backend(), method)(*args)
         except Exception:
             _down_until = time.monotonic() + RETRY_SECONDS
             log.warning("counter backend unavailable; buffering in memory for %ss", RETRY_SECONDS, exc_info=True)
         else:
             maybe_flush()
             return
-    _fallback.incr(*key, amount)
+    getattr(_fallback, method)(*args)
     maybe_flush()
+
+
+def record(metric: str, article_id: int, amount: int = 1, at: datetime | None = None) -> None:
+    """Count a view, share or read-depth report; never fails the request."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    _buffered("incr", metric, int(article_id), current_hour(at), amount)
+
+
+def record_completion(article_id: int, depth: int, at: datetime | None = None) -> None:
+    """One reader got `depth` per cent of the way through the article (0–100)."""
+    if not 0 <= depth <= 100:
+        raise ValueError("depth is a percentage")
+    record("depth", article_id, depth, at)
+    record("depth_reports", article_id, 1, at)
+
+
+def record_reader(article_id: int, reader: str, at: datetime | None = None) -> None:
+    """Note a (salted, daily) reader digest for the article's distinct readers of the day."""
+    _buffered("add_reader", int(article_id), local_day(at), reader)
 
 
 def maybe_flush() -> None:
@@ -91,68 +124,97 @@ def maybe_flush() -> None:
             _flush_lock.release()
 
 
-def _upsert_hours(rows: list[tuple[int, datetime, int, int]]) -> None:
-    """Add to hourly stats in one statement per batch; ON CONFLICT … DO UPDATE is the same on SQLite and
-    PostgreSQL, and adding (not overwriting) keeps concurrent flushes from different servers right."""
-    from masthead.engagement.models import ArticleStatHour
-
-    meta, q = ArticleStatHour._meta, connection.ops.quote_name
-    table = q(meta.db_table)
-    article, hour, views, shares = (q(meta.get_field(f).column) for f in ("article", "hour", "views", "shares"))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), UPSERT_BATCH):
-            batch = rows[start : start + UPSERT_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
-            params = [p for aid, at, v, s in batch for p in (aid, connection.ops.adapt_datetimefield_value(at), v, s)]
-            cursor.execute(
-                f"INSERT INTO {table} ({article}, {hour}, {views}, {shares}) VALUES {values} "
-                f"ON CONFLICT ({article}, {hour}) DO UPDATE SET "
-                f"{views} = {table}.{views} + excluded.{views}, {shares} = {table}.{shares} + excluded.{shares}",
-                params,
-            )
-
-
-def _write(counts: dict[Key, int]) -> int:
+def _write(counts: dict[Key, int], readers: Readers) -> int:
     from masthead.articles.models import Article
 
     per_article: dict[int, Counter[str]] = defaultdict(Counter)
     per_hour: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    per_day: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+    events: Counter[int] = Counter()
     for (metric, article_id, hour), amount in counts.items():
-        article_field, stat_field = METRIC_FIELDS[metric]
-        per_article[article_id][article_field] += amount
-        per_hour[(article_id, hour)][stat_field] += amount
+        article_field, hour_field, day_field = METRICS[metric]
+        if article_field:
+            per_article[article_id][article_field] += amount
+        if hour_field:
+            per_hour[(article_id, hour)][hour_field] += amount
+        per_day[(article_id, local_day(datetime.fromtimestamp(hour, UTC)))][day_field] += amount
+        if metric in EVENTS:
+            events[article_id] += amount
+    touched = set(events) | {a for a, _, _ in readers.members} | {a for a, _ in readers.counts}
     with transaction.atomic():
-        # Increments for deleted articles are dropped (their hourly rows would break the foreign key).
-        existing = set(Article.objects.filter(pk__in=list(per_article)).values_list("pk", flat=True))
+        # Increments for deleted articles are dropped (their stats rows would break the foreign key).
+        existing = set(Article.objects.filter(pk__in=list(touched)).values_list("pk", flat=True)) if touched else set()
         # Sorted: servers flushing at once lock rows in the same order and cannot deadlock.
-        for article_id in sorted(existing):
+        for article_id in sorted(existing & set(per_article)):
             fields = per_article[article_id]
             Article.objects.filter(pk=article_id).update(**{f: F(f) + n for f, n in fields.items()})
-        rows = [
+        hours = [
             (article_id, datetime.fromtimestamp(hour, UTC), amounts["views"], amounts["shares"])
             for (article_id, hour), amounts in sorted(per_hour.items())
             if article_id in existing
         ]
-        if rows:
-            _upsert_hours(rows)
-    return sum(per_article[article_id].total() for article_id in existing)
+        if hours:
+            daily.upsert_hours(hours)
+        days = {key: amounts for key, amounts in per_day.items() if key[0] in existing}
+        if days:
+            daily.add_to_days(days)
+        distinct = dict(readers.counts)
+        members = {m for m in readers.members if m[0] in existing}
+        if members:
+            # The table holds every digest of the day, so its count is the day's total so far.
+            for key, n in daily.store_readers(members).items():
+                distinct[key] = max(distinct.get(key, 0), n)
+        distinct = {key: n for key, n in distinct.items() if key[0] in existing}
+        if distinct:
+            daily.raise_readers(distinct)
+    return sum(events[article_id] for article_id in existing)
 
 
-def flush() -> int:
-    """Write buffered increments to the database; returns how many were written (those of deleted
-    articles are dropped)."""
+def flush(now: datetime | None = None) -> int:
+    """Write buffered increments to the database; returns how many events (views, shares, read-depth
+    reports) were written (those of deleted articles are dropped)."""
     counts: Counter[Key] = Counter(_fallback.drain())
+    readers = _fallback.drain_readers()
+    buffer = backend()
     try:
-        counts.update(backend().drain())
+        if readers.members and not isinstance(buffer, MemoryCounters):
+            # Digests kept in memory while Redis was down join its HyperLogLogs, so they are counted
+            # together with everything else (if Redis is still down they are stored in the table below).
+            buffer.restore_readers(readers)
+            readers = Readers()
+        counts.update(buffer.drain())
+        taken = buffer.drain_readers()
+        readers = Readers(readers.members | taken.members, {**readers.counts, **taken.counts})
     except Exception:  # left in the buffer; the next flush takes it
         log.warning("could not drain the %s counter buffer", settings.MASTHEAD_COUNTERS, exc_info=True)
-    if not counts:
-        return 0
+    if not counts and not readers:
+        return 0  # an idle flush (e.g. at the exit of a management command) touches no table
     try:
-        return _write(counts)
+        written = _write(counts, readers)
     except Exception:
         _fallback.restore(counts)  # kept in memory, retried by the next flush
+        _restore_readers(readers)
         raise
+    _purge_readers(local_day(now))
+    return written
+
+
+def _purge_readers(today: date) -> None:
+    """Reader digests are deleted once their day is counted and over: by the first flush of each day in
+    each process (one DELETE a day, not one per flush), and by `masthead flushcounters`."""
+    global _purged_on
+    if _purged_on != today:
+        daily.purge_readers(today)
+        _purged_on = today
+
+
+def _restore_readers(readers: Readers) -> None:
+    if readers.counts:
+        try:
+            backend().restore_readers(Readers(counts=readers.counts))
+        except Exception:
+            log.warning("distinct reader counts lost with the buffer down", exc_info=True)
+    _fallback.restore_readers(Readers(members=readers.members))
 
 
 def flush_quietly() -> None:

@@ -38,13 +38,13 @@ KEY_PARAMS = frozenset({"page"})
 # looking a page up, but a page rendered with them is not stored (its links would carry them).
 IGNORED_PARAMS = frozenset({"from", "isappinstalled", "spm", "share_token", "fbclid", "gclid", "scene"})
 CACHE_RETRY_SECONDS = 5.0
-_hooks: dict[str, Callable[[str], None]] = {}
+_hooks: dict[str, Callable[[str, HttpRequest], None]] = {}
 _cache_down_until = 0.0  # monotonic time until which this process leaves a failing cache alone
 _pending_purges: set[str] = set()  # purges that failed while the cache was down
 
 
-def register_hit_hook(kind: str, func: Callable[[str], None]) -> None:
-    """Run `func(arg)` whenever a cached page whose hit is (kind, arg) is served (e.g. count a view)."""
+def register_hit_hook(kind: str, func: Callable[[str, HttpRequest], None]) -> None:
+    """Run `func(arg, request)` whenever a cached page whose hit is (kind, arg) is served (e.g. count a view)."""
     _hooks[kind] = func
 
 
@@ -219,7 +219,7 @@ class PageCacheMiddleware:
     def _serve(request: HttpRequest, entry: dict) -> HttpResponse:
         if entry["hit"] and entry["hit"][0] in _hooks:
             kind, arg = entry["hit"]
-            _hooks[kind](arg)
+            _hooks[kind](arg, request)
         response = HttpResponse(entry["content"])
         for header, value in entry["headers"]:
             response[header] = value

@@ -13,7 +13,7 @@ from masthead.articles.models import Article
 from masthead.channels.models import Channel
 from masthead.channels.queries import active_channels, channel_blocks
 from masthead.discovery.queries import hot_articles, related_articles
-from masthead.engagement import counters
+from masthead.engagement import counters, readers
 from masthead.web import seo, share
 from masthead.web.pagecache import CARE_COOKIE, cache_page_for_readers
 from masthead.web.paging import article_page
@@ -69,7 +69,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
     if item.status == Article.Status.REMOVED:
         response = render(request, "web/article_removed.html", {**_common(), "article": item}, status=410)
         return response
-    counters.record("views", item.pk)
+    readers.record_view(request, item.pk)
     url = seo.absolute_url(request, item.get_absolute_url())
     context = {
         **_common(),

@@ -1,11 +1,21 @@
-"""Shared buffer in a Redis hash: every app server increments the same counters atomically."""
+"""Shared buffer in Redis: counters in one hash, distinct readers in one HyperLogLog per article-day."""
+
+from datetime import date
 
 import redis
 from django.conf import settings
 
-from masthead.engagement.backends.base import CounterBackend, Key
+from masthead.engagement.backends.base import CounterBackend, DayKey, Key, Readers
 
 HASH = "masthead:counters"
+READERS = "masthead:readers:{article_id}:{day}"  # PFADD reader digests
+DIRTY = "masthead:readers:dirty"  # set of "article_id:day" whose count changed since the last drain
+# Kept past the end of the day so late reads and a flush after midnight still count against the same set.
+READERS_TTL = 3 * 24 * 3600
+
+
+def _readers_key(article_id: int, day: date) -> str:
+    return READERS.format(article_id=article_id, day=day.isoformat())
 
 
 class RedisCounters(CounterBackend):
@@ -33,4 +43,39 @@ class RedisCounters(CounterBackend):
         pipe = self.client.pipeline()
         for (metric, article_id, hour), amount in counts.items():
             pipe.hincrby(HASH, f"{metric}:{article_id}:{hour}", amount)
+        pipe.execute()
+
+    def add_reader(self, article_id: int, day: date, reader: str) -> None:
+        self._add(self.client.pipeline(transaction=False), [(article_id, day, reader)]).execute()
+
+    @staticmethod
+    def _add(pipe, members):
+        for article_id, day, reader in members:
+            key = _readers_key(article_id, day)
+            pipe.pfadd(key, reader)
+            pipe.expire(key, READERS_TTL)
+            pipe.sadd(DIRTY, f"{article_id}:{day.isoformat()}")
+        return pipe
+
+    def drain_readers(self) -> Readers:
+        # The dirty set is taken atomically; the HyperLogLogs stay (they are the day's running sets).
+        pipe = self.client.pipeline(transaction=True)
+        pipe.smembers(DIRTY)
+        pipe.delete(DIRTY)
+        raw, _ = pipe.execute()
+        pairs: list[DayKey] = []
+        for member in raw:
+            article_id, day = member.decode().split(":")
+            pairs.append((int(article_id), date.fromisoformat(day)))
+        if not pairs:
+            return Readers()
+        pipe = self.client.pipeline(transaction=False)
+        for article_id, day in pairs:
+            pipe.pfcount(_readers_key(article_id, day))
+        return Readers(counts=dict(zip(pairs, pipe.execute(), strict=True)))
+
+    def restore_readers(self, readers: Readers) -> None:
+        pipe = self._add(self.client.pipeline(transaction=False), readers.members)
+        for article_id, day in readers.counts:
+            pipe.sadd(DIRTY, f"{article_id}:{day.isoformat()}")  # recounted by the next flush
         pipe.execute()

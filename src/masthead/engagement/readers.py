@@ -52,9 +52,10 @@ def daily_salt(day: date) -> bytes:
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: behind a proxy the deployment must set it from a trusted header, since any
-    # client can write X-Forwarded-For.
-    return request.META.get("REMOTE_ADDR", "")
+    # The same address the rate limits use: X-Forwarded-For only through MASTHEAD_TRUSTED_PROXIES.
+    from masthead.accounts.ratelimit import client_ip
+
+    return client_ip(request)
 
 
 def reader_digest(request: HttpRequest, at: datetime | None = None) -> str:

@@ -13,6 +13,8 @@ def pytest_configure(config):
     # Servers flush buffered counts at exit; a test run must not write them into the real database.
     atexit.unregister(counters.flush_quietly)
 
+    # The live server's thread must not keep a connection open past the test (PostgreSQL teardown).
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     engine = settings.DATABASES["default"]["ENGINE"]
     if os.environ.get("MASTHEAD_REQUIRE_POSTGRES") == "1" and "postgresql" not in engine:
         raise pytest.UsageError("MASTHEAD_REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL")

@@ -56,7 +56,6 @@ def test_review_can_reject_with_a_reason_and_the_author_can_resubmit():
     ("start", "action", "kwargs"),
     [
         ("draft", actions.reject, {"reason": "不合适"}),  # only articles under review can be rejected
-        ("published", actions.submit_for_review, {}),
         ("published", actions.publish, {}),
         ("published", actions.reject, {"reason": "不合适"}),
         ("removed", actions.submit_for_review, {}),

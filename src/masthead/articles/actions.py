@@ -29,7 +29,7 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.PUBLISHED, Status.SCHEDULED, Status.REJECTED, Status.DRAFT, Status.REMOVED},
     Status.SCHEDULED: {Status.PUBLISHED, Status.DRAFT, Status.REMOVED},
     Status.REJECTED: {Status.DRAFT, Status.PENDING, Status.REMOVED},
-    Status.PUBLISHED: {Status.REMOVED, Status.DRAFT},
+    Status.PUBLISHED: {Status.REMOVED, Status.DRAFT, Status.PENDING},
     Status.REMOVED: {Status.PUBLISHED},
 }
 
@@ -77,7 +77,7 @@ def clean_fields(account_id: int, fields: dict) -> dict:
     return fields
 
 
-def _tag_names(names: Iterable[str] | str) -> list[str]:
+def tag_names(names: Iterable[str] | str) -> list[str]:
     """Trimmed, de-duplicated (ignoring case) tag names, at most MAX_TAGS; a string is split on commas."""
     if isinstance(names, str):
         names = _TAG_SEPARATORS_RE.split(names)
@@ -91,7 +91,7 @@ def _tag_names(names: Iterable[str] | str) -> list[str]:
 
 
 def set_tags(article: Article, names: Iterable[str] | str) -> None:
-    cleaned = _tag_names(names)
+    cleaned = tag_names(names)
     existing = set(Tag.objects.filter(name__in=cleaned).values_list("name", flat=True))
     Tag.objects.bulk_create([Tag(name=n) for n in cleaned if n not in existing], ignore_conflicts=True)
     article.tags.set(Tag.objects.filter(name__in=cleaned))
@@ -215,9 +215,14 @@ def schedule(article: Article, *, at: datetime) -> Article:
 
 @transaction.atomic
 def submit_for_review(article: Article) -> Article:
+    """Wait for an editor. A published article sent back (a new creator's edit) leaves the site meanwhile."""
+    was_published = article.status == Status.PUBLISHED
     _transition(article, Status.PENDING)
     article.removal_reason = ""
     article.save(update_fields=["status", "removal_reason", "updated_at"])
+    if was_published:
+        account_actions.recount([article.account_id])
+        transaction.on_commit(lambda: purge_pages(article))
     return article
 
 

@@ -70,19 +70,7 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(request, "web/article_removed.html", {**_common(), "article": item}, status=410)
         return response
     readers.record_view(request, item.pk)
-    url = seo.absolute_url(request, item.get_absolute_url())
-    context = {
-        **_common(),
-        "article": item,
-        "related": lambda: related_articles(item, 6),
-        "blocks": _blocks,
-        "share_links": {t: share.share_url(t, url, item.title) for t in share.TARGETS},
-        "qr_svg": share.qr_svg(url),
-        "absolute_url": url,
-        "seo": seo.article(request, item),
-        "json_ld": seo.json_ld_text(seo.article_json_ld(request, item)),
-    }
-    response = render(request, "web/article.html", context)
+    response = render(request, "web/article.html", article_context(request, item))
     return cache_page_for_readers(response, tags, hit=("view", str(item.pk)))
 
 
@@ -130,3 +118,19 @@ def care_edition(request: HttpRequest, state: str) -> HttpResponse:
 @require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
     return cache_page_for_readers(render(request, "web/accessibility.html", _common()), ["fronts"])
+
+
+def article_context(request: HttpRequest, item: Article) -> dict:
+    """Everything the article page shows; the studio's preview renders the same (and counts no view)."""
+    url = seo.absolute_url(request, item.get_absolute_url())
+    return {
+        **_common(),
+        "article": item,
+        "related": lambda: related_articles(item, 6),
+        "blocks": _blocks,
+        "share_links": {t: share.share_url(t, url, item.title) for t in share.TARGETS},
+        "qr_svg": share.qr_svg(url),
+        "absolute_url": url,
+        "seo": seo.article(request, item),
+        "json_ld": seo.json_ld_text(seo.article_json_ld(request, item)),
+    }

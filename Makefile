@@ -42,6 +42,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/pages.py $(BENCH_ARGS)
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/screening.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

@@ -4,6 +4,8 @@ import os
 import pytest
 from django.core.cache import cache
 
+from masthead.moderation import screening
+
 
 def pytest_configure(config):
     from django.conf import settings
@@ -31,5 +33,7 @@ def _isolated(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    screening.reset()
     yield
     cache.clear()
+    screening.reset()

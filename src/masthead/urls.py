@@ -22,6 +22,7 @@ urlpatterns = [
     path("studio/stats/", include("masthead.studio.stats_urls")),
     path("review/", include("masthead.moderation.urls")),
     path("review/articles/", include("masthead.articles.review_urls")),
+    path("review/terms/", include("masthead.moderation.terms_urls")),
     path("", include("masthead.web.urls")),
 ]
 

@@ -420,3 +420,21 @@ def test_an_unregulated_author_card_shows_no_credential(client):
     _u, writer = _creator(field="travel")
     page = client.get(writer.get_absolute_url()).content.decode()
     assert "field-tag" not in page and "资质" not in page and "旅游" in page
+
+
+def test_sensitive_terms_block_publishing_or_send_a_trusted_creator_to_review():
+    from masthead.moderation import screening
+    from masthead.moderation.models import SensitiveTerm
+
+    SensitiveTerm.objects.create(term="代开发票", action="block")
+    SensitiveTerm.objects.create(term="内幕消息", action="review")
+    screening.reset()
+    user = User.objects.create_user("trusted-writer")
+    account = factories.account(owner=user, badge=Badge.QUALITY)
+    blocked = factories.article(account_=account, publish=False, title="代 开 发 票，联系我")
+    with pytest.raises(ValidationError) as caught:
+        workflow.submit(blocked, by=user)
+    assert "代开发票" in " ".join(caught.value.message_dict["title"])
+    held = factories.article(account_=account, publish=False, body="<p>" + "这里有一条内幕消息。" * 5 + "</p>")
+    workflow.submit(held, by=user)
+    assert held.status == "pending"  # trusted, but a 'review' term makes an editor look first

@@ -22,7 +22,7 @@ from masthead.accounts import avatars, fields
 from masthead.accounts.models import Account, Application, Badge
 from masthead.accounts.roles import creator_account, is_editor
 from masthead.articles.body import clean_text
-from masthead.moderation import audit
+from masthead.moderation import audit, screening
 
 # Words a creator's name may not contain, because they suggest the platform, its staff or an official
 # body speaks. Compared after normalisation (see name_key), so spacing, full-width letters, case and
@@ -109,6 +109,7 @@ def check_name(name: str, user=None) -> str:
         raise ValidationError(_("号名称不能含有“官方”、平台或政府机构等容易让读者误会的字样。"), code="impersonation")
     if _taken_name(name, user):
         raise ValidationError(_("这个号名称已被使用，请换一个。"), code="taken")
+    screening.check(name, _("号名称"))  # 'block' terms are refused; 'review' ones an editor sees anyway
     return name
 
 

@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from masthead.accounts import fields, roles
 from masthead.accounts.models import Account, Badge
 from masthead.articles import actions
 from masthead.articles.models import Article, ImageLabel
-from masthead.moderation import audit
+from masthead.moderation import audit, screening
 from masthead.web import pagecache
 
 Status = Article.Status
@@ -82,10 +83,21 @@ def check_publishable(article: Article) -> None:
     if unlabelled := _unlabelled_ai_images(article):
         add(
             "images",
-            _("AI生成的图片必须标注“AI生成”：%(images)s。") % {"images": "、".join(unlabelled)},
+            _("AI生成的图片必须标注“AI生成”：%(images)s。") % {"images": pgettext("列表分隔符", "、").join(unlabelled)},
         )
+    for key, label, text in (("title", _("标题"), article.title), ("body", _("正文"), article.body_text)):
+        try:
+            screening.check(text, label, field=key)
+        except ValidationError as error:
+            for message in error.message_dict.get(key, error.messages):
+                add(key, message)
     if errors:
         raise ValidationError(errors)
+
+
+def held_by_screening(article: Article) -> bool:
+    """Whether the title or body hits a 'review' term: then an editor looks before anyone reads it."""
+    return screening.screen(article.title).held or screening.screen(article.body_text).held
 
 
 def _require_author(article: Article, user) -> None:
@@ -140,7 +152,8 @@ def submit(article: Article, *, by, at: datetime | None = None) -> Article:
     check_publishable(article)
     if at is not None and at <= timezone.now():
         at = None
-    if not is_trusted(article.account) or article.status == Status.REJECTED:  # rejected: back through review
+    # Rejected articles and those hitting a 'review' term go back through review whatever the level.
+    if not is_trusted(article.account) or article.status == Status.REJECTED or held_by_screening(article):
         article.scheduled_at = at
         article.needs_review = False
         article.save(update_fields=["scheduled_at", "needs_review"])

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,3 +36,51 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit entries are append-only")
+
+
+class SensitiveTerm(models.Model):
+    """One entry of the editors' sensitive-word list (see screening.py for how text is matched).
+
+    ``term`` is stored folded (full-width → half-width, lower case, no spaces or punctuation), so two
+    spellings of one word cannot both be on the list. Change the list through the functions in
+    screening.py: they record the audit entry and tell every app server to rebuild its automaton.
+    """
+
+    class Action(models.TextChoices):
+        BLOCK = "block", _("拦截")
+        REVIEW = "review", _("送审")
+
+    term = models.CharField(_("词语"), max_length=100, unique=True)
+    action = models.CharField(_("处理方式"), max_length=10, choices=Action.choices, default=Action.REVIEW)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("添加人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("添加时间"), auto_now_add=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("敏感词")
+        verbose_name_plural = _("敏感词")
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args, **kwargs):
+        from masthead.moderation.screening import normalise_term
+
+        self.term = normalise_term(self.term)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from masthead.moderation.screening import normalise_term
+
+        self.term = normalise_term(self.term)
+        if not self.term:
+            raise ValidationError({"term": _("词语不能只有空格、标点或符号。")})

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -115,7 +116,7 @@ def _initial(article: Article, text: drafts.Text) -> dict:
         "title": "" if text.title == UNTITLED else text.title,
         "summary": text.summary,
         "channel": article.channel_id,
-        "tags": "，".join(t.name for t in article.tags.all()),
+        "tags": pgettext("标签分隔符", "，").join(t.name for t in article.tags.all()),
         "cover": article.cover_id,
         "source": article.source,
         "body": text.body_html,

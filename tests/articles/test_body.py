@@ -174,3 +174,16 @@ def test_pictures_from_elsewhere_are_not_kept():
         '<figure><img src="/x.jpg"><figcaption>说明</figcaption></figure>'
     )
     assert render_body(body).html == "<p>文字</p><figure><figcaption>说明</figcaption></figure>"
+
+
+def test_own_photo_shows_when_and_where_it_was_taken():
+    from datetime import date
+
+    from masthead.articles.body import render_body
+
+    writer = factories.account()
+    photo = factories.image(account=writer, caption="清晨的江边", label="author")
+    photo.taken_on, photo.taken_place = date(2026, 10, 1), "江边公园"
+    photo.save()
+    html = render_body(f'<img data-image="{photo.pk}">', account_id=writer.pk).html
+    assert "摄于 江边公园 2026-10-01" in html and "（作者供图）" in html

@@ -215,6 +215,9 @@ def test_rejection_shows_the_reason_and_the_applicant_may_apply_again():
     page = applicant.get("/join/status/").content.decode()
     assert "未通过" in page and "简介太笼统，请补充代表作。" in page and "重新申请" in page
     assert creator_account(reader) is None
+    # Rejected means no studio: nothing can be written or published.
+    assert applicant.get("/studio/").status_code == 403
+    assert applicant.post("/studio/new/").status_code == 403
     # The name and handle of a rejected application are free again, also for the same applicant.
     response = applicant.post("/join/apply/", form(intro="我是一名户外作者，代表作有《秦岭七日》等长篇游记。"))
     assert response.status_code == 302

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from masthead.accounts import actions as account_actions
@@ -24,7 +25,7 @@ from masthead.articles.models import Article, Image, ImageLabel
 from masthead.channels.models import Channel
 from masthead.demo import art
 from masthead.engagement import daily
-from masthead.engagement.models import ArticleStatHour
+from masthead.engagement.models import ArticleStatDay, ArticleStatHour
 
 CONTENT_DIR = Path(__file__).with_name("content")
 DEMO_NOTE = "（本文为 Masthead 演示内容，由项目为演示而原创撰写。）"
@@ -195,3 +196,7 @@ def simulate_audience(rng: random.Random, articles: list[Article], accounts: lis
         Article.objects.filter(pk=article.pk).update(view_count=views + rng.randint(0, 500), share_count=shares)
     ArticleStatHour.objects.bulk_create(stats)
     daily.days_from_hours()
+    # Simulated readers: most read once a day, a fifth of page views report how far they scrolled.
+    ArticleStatDay.objects.update(
+        readers=F("views") * 4 / 5, depth_count=F("views") / 5, depth_sum=F("views") / 5 * rng.randint(55, 75)
+    )

@@ -159,6 +159,9 @@ def test_write_insert_image_go_offline_come_back_and_publish(browser, live_serve
     page.keyboard.press("Enter")
     page.keyboard.type("断网以后继续写的一段。")
     page.wait_for_function("document.getElementById('save-status').textContent.includes('离线，已保存在本机')")
+    # Chromium hands localStorage writes to the browser process in batches; a page closed within that
+    # moment (as a test can, a person hardly) could drop the last one.
+    page.wait_for_timeout(1500)
     page.close()  # the laptop lid closes while still offline
     assert "断网以后" not in Article.objects.get(pk=article.pk).body_text
 
@@ -167,7 +170,7 @@ def test_write_insert_image_go_offline_come_back_and_publish(browser, live_serve
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(edit_url)
     offer = page.get_by_role("alert").filter(has_text="恢复本机草稿？")
-    assert offer.is_visible()
+    offer.wait_for(state="visible")
     offer.get_by_role("button", name="恢复").press("Enter")
     assert "断网以后继续写的一段" in page.locator("#body-editor").inner_text()
     _wait_saved(page)

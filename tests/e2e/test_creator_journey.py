@@ -89,9 +89,9 @@ def test_sign_up_apply_get_approved_write_offline_publish_and_be_found(browser, 
     page.keyboard.press("Enter")
     page.keyboard.type("车到终点时天已经黑了，下次还想再坐一次。")
     page.wait_for_function("document.getElementById('save-status').textContent.includes('离线，已保存在本机')")
-    # Chromium hands localStorage writes to the browser process in batches; a page closed within that
-    # moment (as a test can, a person hardly) could drop the last one.
-    page.wait_for_timeout(1500)
+    # Chromium hands localStorage writes to the browser process in batches (seconds apart); a page closed
+    # at once (as a test can, a person hardly) could drop the last one.
+    page.wait_for_timeout(6000)
     page.close()
     creator_context.set_offline(False)
     page = creator_context.new_page()

@@ -159,9 +159,9 @@ def test_write_insert_image_go_offline_come_back_and_publish(browser, live_serve
     page.keyboard.press("Enter")
     page.keyboard.type("断网以后继续写的一段。")
     page.wait_for_function("document.getElementById('save-status').textContent.includes('离线，已保存在本机')")
-    # Chromium hands localStorage writes to the browser process in batches; a page closed within that
-    # moment (as a test can, a person hardly) could drop the last one.
-    page.wait_for_timeout(1500)
+    # Chromium hands localStorage writes to the browser process in batches (seconds apart); a page closed
+    # at once (as a test can, a person hardly) could drop the last one.
+    page.wait_for_timeout(6000)
     page.close()  # the laptop lid closes while still offline
     assert "断网以后" not in Article.objects.get(pk=article.pk).body_text
 

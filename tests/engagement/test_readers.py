@@ -49,6 +49,12 @@ def _readers(article, day: date) -> int:
 
 
 @pytest.fixture
+def memory_counters(settings):
+    """The embedded default's path (digest rows in the database), also when the run has REDIS_URL set."""
+    settings.MASTHEAD_COUNTERS = "memory"
+
+
+@pytest.fixture
 def reader_redis(settings):
     """Counters and reader sets in Redis database 7, emptied; skipped when no server answers, unless
     MASTHEAD_REQUIRE_REDIS=1 says Redis is part of this run."""
@@ -112,6 +118,7 @@ def test_days_are_shanghai_days():
     assert days == {DAY_ONE: 1, DAY_TWO: 1}
 
 
+@pytest.mark.usefixtures("memory_counters")
 def test_no_address_or_user_id_is_stored_and_digests_cannot_be_linked_across_days():
     item = factories.article()
     user = get_user_model().objects.create_user("private", password="a-long-pass-phrase")
@@ -127,6 +134,7 @@ def test_no_address_or_user_id_is_stored_and_digests_cannot_be_linked_across_day
     assert all("203.0.113.99" not in r and r != str(user.pk) and len(r) == 32 for r in stored)
 
 
+@pytest.mark.usefixtures("memory_counters")
 def test_reader_rows_are_purged_after_two_days_and_the_counts_stay():
     item = factories.article()
     for ip in ("203.0.113.1", "203.0.113.2"):
@@ -146,6 +154,7 @@ def test_reader_rows_are_purged_after_two_days_and_the_counts_stay():
     assert _readers(item, DAY_TWO) == 1
 
 
+@pytest.mark.usefixtures("memory_counters")
 def test_flushcounters_purges_old_reader_rows_even_on_a_quiet_day(capsys):
     item = factories.article()
     long_ago = counters.local_day() - timedelta(days=2)

@@ -19,6 +19,7 @@ from masthead.articles import workflow
 from masthead.articles.models import Article
 from masthead.channels.queries import active_channels
 from masthead.moderation.models import AuditEntry
+from masthead.web.forms import add_errors
 
 QUEUE_SIZE = 50
 HISTORY_SIZE = 20
@@ -44,15 +45,6 @@ class CredentialForm(forms.Form):
 
 def _listing():
     return Article.objects.select_related("account", "channel").defer("body_html", "body_text")
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put an action's errors on the form: known fields by name, the rest above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @require_safe
@@ -136,7 +128,7 @@ def _with_reason(request: HttpRequest, pk: int, prefix: str, action, done: str) 
         try:
             action(article, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return _done(request, done % {"title": article.title})
     return _review_page(request, article, status=400, **{f"{prefix}_form": form})
@@ -194,7 +186,7 @@ def badge(request: HttpRequest, handle: str) -> HttpResponse:
         try:
             workflow.grant_badge(target, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -214,7 +206,7 @@ def credential(request: HttpRequest, handle: str) -> HttpResponse:
         try:
             workflow.renew_credential(target, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("已更新“%(name)s”的资质。") % {"name": target.name})
             return redirect(reverse("review_articles:account", args=[target.handle]))

@@ -30,6 +30,7 @@ from masthead.articles.models import Article, Image, Revision
 from masthead.channels.models import Channel
 from masthead.channels.queries import active_channels
 from masthead.studio.forms import LABEL_FIELDS, ArticleForm, ImageForm
+from masthead.web.forms import add_errors
 from masthead.web.templatetags.masthead import fulltime
 from masthead.web.views import article_context
 
@@ -149,13 +150,8 @@ def _article_form(request: HttpRequest, article: Article, data=None, files=None)
 
 
 def _add_errors(form: ArticleForm, error: ValidationError) -> None:
-    """Put a ValidationError's messages next to the fields they are about (check_publishable's keys)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, errors in error.error_dict.items():
-        name = {"images": "body", "removal_reason": None}.get(key, key)
-        form.add_error(name if name in form.fields else None, errors)
+    """check_publishable's keys next to the fields they are about: image problems under the body."""
+    add_errors(form, error, rename={"images": "body", "removal_reason": None})
 
 
 def _upload_cover(request: HttpRequest, form: ArticleForm, account: Account) -> Image | None:

@@ -43,6 +43,7 @@ from django.db import transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 VERSION_KEY = "moderation:terms:version"
 CHECK_SECONDS = 1.0
@@ -264,7 +265,7 @@ def screen(text: str | None) -> ScreeningResult:
 
 
 def _quoted(terms: Iterable[str]) -> str:
-    return "、".join(f"“{term}”" for term in terms)
+    return join_list(f"“{term}”" for term in terms)
 
 
 def check(text: str | None, field_label: str, *, field: str | None = None) -> bool:
@@ -414,3 +415,8 @@ def delete_term(term, by, *, reason: str = "") -> None:
         audit.record(by, "term.delete", term, reason=reason, before=term_snapshot(term))
         term.delete()
         bump()
+
+
+def join_list(items) -> str:
+    """Items joined with the reader's list separator (、 in Chinese, a comma in English)."""
+    return pgettext("列表分隔符", "、").join(items)

@@ -122,7 +122,7 @@ def add(request: HttpRequest) -> HttpResponse:
                 messages.warning(
                     request,
                     _("以下各行没有添加（只有空格、标点或符号，或超过 %(n)d 个字）：%(lines)s")
-                    % {"n": screening.MAX_TERM_LENGTH, "lines": "、".join(outcome.invalid[:20])},
+                    % {"n": screening.MAX_TERM_LENGTH, "lines": screening.join_list(outcome.invalid[:20])},
                 )
             return redirect("terms:index")
     return _index(request, add_form=form, status=400)

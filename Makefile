@@ -43,6 +43,10 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/pages.py $(BENCH_ARGS)
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/screening.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/search.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/related.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/hot.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench-quality $(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

@@ -153,6 +153,30 @@ MASTHEAD_RATE_LIMITS: dict = {}
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: trust only REMOTE_ADDR).
 MASTHEAD_TRUSTED_PROXIES = int(os.environ.get("MASTHEAD_TRUSTED_PROXIES", "0"))
 
+# --- engagement (settings of this feature go between these lines) ---
+# --- end engagement ---
+
+# --- comments (settings of this feature go between these lines) ---
+# --- end comments ---
+
+# --- reports (settings of this feature go between these lines) ---
+# --- end reports ---
+
+# --- regions (settings of this feature go between these lines) ---
+# --- end regions ---
+
+# --- search (settings of this feature go between these lines) ---
+# --- end search ---
+
+# --- related-feed (settings of this feature go between these lines) ---
+# --- end related-feed ---
+
+# --- hot (settings of this feature go between these lines) ---
+# --- end hot ---
+
+# --- import (settings of this feature go between these lines) ---
+# --- end import ---
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

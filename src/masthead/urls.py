@@ -23,6 +23,14 @@ urlpatterns = [
     path("review/", include("masthead.moderation.urls")),
     path("review/articles/", include("masthead.articles.review_urls")),
     path("review/terms/", include("masthead.moderation.terms_urls")),
+    path("review/comments/", include("masthead.engagement.comment_review_urls")),
+    path("review/marks/", include("masthead.moderation.mark_urls")),
+    path("", include("masthead.moderation.report_urls")),  # /report/… and /review/reports/, /review/appeals/
+    path("", include("masthead.engagement.urls")),  # likes, favorites, follows, shares, 我的
+    path("", include("masthead.engagement.comment_urls")),  # /a/<id>/comments/…
+    path("search/", include("masthead.discovery.search_urls")),
+    path("", include("masthead.discovery.hot_urls")),  # /hot/ and /review/hot/
+    path("", include("masthead.discovery.urls")),  # feed, interests, how recommendation works
     path("", include("masthead.web.urls")),
 ]
 

@@ -141,3 +141,26 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """A message to one user about something that concerns them: a report decided, a takedown, an appeal.
+
+    Created through accounts.notices.notify(); listed on the 我的 page, unread ones counted in the header.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=30)
+    text = models.CharField(_("内容"), max_length=500)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text[:30]}"

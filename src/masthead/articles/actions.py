@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from masthead.accounts import actions as account_actions
 from masthead.accounts.models import Account
+from masthead.articles import signals
 from masthead.articles.body import clean_text, render_body
 from masthead.articles.models import Article, Image, Tag
 from masthead.web import pagecache
@@ -113,10 +114,11 @@ def _apply_body(article: Article, body: str, *, summary_given: bool) -> list[int
 
 
 def purge_pages(article: Article) -> None:
-    """Invalidate the cached pages that show this article."""
+    """Invalidate the cached pages that show this article and tell listeners (search, 相关推荐) it changed."""
     pagecache.purge(f"article:{article.pk}", f"account:{article.account_id}")
     if article.status == Status.PUBLISHED or article.published_at:
         pagecache.purge("fronts")
+    signals.article_changed.send(sender=Article, article=article)
 
 
 def _lock(article: Article) -> None:

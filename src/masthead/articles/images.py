@@ -196,10 +196,12 @@ def draw_ai_mark(image: PILImage.Image) -> PILImage.Image:
     draw = ImageDraw.Draw(overlay)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     pad, margin = max(3, size // 3), max(4, size // 2)
-    box_w, box_h = right - left + 2 * pad, bottom - top + 2 * pad
+    # The badge is as wide as "AI生成" would be even when only "AI" can be drawn (no CJK font installed).
+    box_w, box_h = max(right - left, 3 * size) + 2 * pad, bottom - top + 2 * pad
     x0, y0 = max(0, base.width - margin - box_w), max(0, base.height - margin - box_h)
     draw.rounded_rectangle((x0, y0, x0 + box_w, y0 + box_h), radius=max(2, size // 4), fill=(0, 0, 0, 170))
-    draw.text((x0 + pad - left, y0 + pad - top), text, font=font, fill=(255, 255, 255, 255))
+    text_x = x0 + (box_w - (right - left)) // 2 - left
+    draw.text((text_x, y0 + pad - top), text, font=font, fill=(255, 255, 255, 255))
     marked = PILImage.alpha_composite(base, overlay)
     marked.info = dict(image.info)
     return marked if image.mode == "RGBA" else marked.convert("RGB")

@@ -67,6 +67,12 @@ class Image(models.Model):
         return self.file.url
 
 
+class Mark(models.TextChoices):
+    NONE = "", _("无")
+    RUMOUR = "rumour", _("谣言")
+    DISPUTED = "disputed", _("争议")
+
+
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -100,6 +106,15 @@ class Article(models.Model):
     is_news = models.BooleanField(_("新闻资讯"), default=False)
     ip_region = models.CharField(_("IP属地"), max_length=20, blank=True)
     removal_reason = models.CharField(_("下架原因"), max_length=300, blank=True)
+    # Editors' marks (moderation.marks): a rumour or disputed article carries a notice and, when set,
+    # a link to the article that sets the record straight; limited reach keeps it out of the hot list
+    # and recommendations while it stays readable.
+    mark = models.CharField(_("标记"), max_length=10, choices=Mark.choices, blank=True, default="")
+    mark_note = models.CharField(_("标记说明"), max_length=300, blank=True)
+    debunked_by = models.ForeignKey(
+        "self", verbose_name=_("辟谣文章"), null=True, blank=True, on_delete=models.SET_NULL, related_name="debunks"
+    )
+    reach_limited = models.BooleanField(_("限制推荐"), default=False, db_index=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     scheduled_at = models.DateTimeField(_("定时发布时间"), null=True, blank=True, db_index=True)
     # Trusted creators publish at once; an editor still looks afterwards (先发后审).

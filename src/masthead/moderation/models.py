@@ -84,3 +84,133 @@ class SensitiveTerm(models.Model):
         self.term = normalise_term(self.term)
         if not self.term:
             raise ValidationError({"term": _("词语不能只有空格、标点或符号。")})
+
+
+class Report(models.Model):
+    """A reader's 举报 of an article, a comment or an account; an editor decides and the reporter is told."""
+
+    class Category(models.TextChoices):
+        FALSE_INFO = "false", _("虚假信息")
+        INFRINGEMENT = "infringe", _("侵权")
+        HARASSMENT = "harass", _("人身攻击")
+        PORNOGRAPHY = "porn", _("色情低俗")
+        ILLEGAL = "illegal", _("违法犯罪")
+        SPAM = "spam", _("垃圾广告")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        UPHELD = "upheld", _("举报属实")
+        DISMISSED = "dismissed", _("未发现违规")
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("举报人"), on_delete=models.CASCADE, related_name="reports"
+    )
+    article = models.ForeignKey(
+        "articles.Article", verbose_name=_("文章"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "engagement.Comment", verbose_name=_("跟帖"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    account = models.ForeignKey(
+        "accounts.Account", verbose_name=_("账号"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.CharField(_("类别"), max_length=10, choices=Category.choices)
+    details = models.TextField(_("详细说明"), max_length=1000, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    decision = models.TextField(_("处理结果"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("举报时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("举报")
+        verbose_name_plural = _("举报")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(article__isnull=False, comment__isnull=True, account__isnull=True)
+                    | models.Q(article__isnull=True, comment__isnull=False, account__isnull=True)
+                    | models.Q(article__isnull=True, comment__isnull=True, account__isnull=False)
+                ),
+                name="report_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} #{self.pk}"
+
+    @property
+    def target(self):
+        return self.article or self.comment or self.account
+
+
+class Appeal(models.Model):
+    """A creator's or commenter's one appeal (申诉) against a takedown; an editor decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        GRANTED = "granted", _("申诉成功，已恢复")
+        DENIED = "denied", _("维持原决定")
+
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申诉人"), on_delete=models.CASCADE, related_name="appeals"
+    )
+    article = models.OneToOneField(
+        "articles.Article",
+        verbose_name=_("文章"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="appeal",
+    )
+    comment = models.OneToOneField(
+        "engagement.Comment",
+        verbose_name=_("跟帖"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="appeal",
+    )
+    # The takedown reason as it stood when the appeal was made (the target may change after).
+    takedown_reason = models.CharField(_("下架原因"), max_length=300, blank=True)
+    text = models.TextField(_("申诉理由"), max_length=1000)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    decision = models.TextField(_("处理意见"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("申诉")
+        verbose_name_plural = _("申诉")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(article__isnull=False, comment__isnull=True)
+                | models.Q(article__isnull=True, comment__isnull=False),
+                name="appeal_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} #{self.pk}"
+
+    @property
+    def target(self):
+        return self.article or self.comment

@@ -12,7 +12,8 @@ from masthead.articles import queries as article_queries
 from masthead.articles.models import Article
 from masthead.channels.models import Channel
 from masthead.channels.queries import active_channels, channel_blocks
-from masthead.discovery.queries import hot_articles, related_articles
+from masthead.discovery.hot import hot_articles
+from masthead.discovery.related import related_articles
 from masthead.engagement import counters, readers
 from masthead.web import seo, share
 from masthead.web.pagecache import CARE_COOKIE, cache_page_for_readers

@@ -7,29 +7,38 @@ Only entries without plural forms and without context are handled; gettext tools
 import json
 import re
 import sys
+from pathlib import Path
 
 
 def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def _field(block: str, name: str) -> str | None:
+    """The value of `msgid`/`msgstr` in a catalog entry, joining the continuation lines of wrapped strings."""
+    match = re.search(rf'^{name} "(.*)"\n((?:".*"\n?)*)', block, re.M)
+    if not match:
+        return None
+    parts = [match.group(1), *re.findall(r'^"(.*)"$', match.group(2), re.M)]
+    raw = "".join(parts)
+    return raw.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+
 def main(po_path: str, json_path: str) -> None:
-    wanted: dict[str, str] = json.load(open(json_path, encoding="utf-8"))
-    blocks = open(po_path, encoding="utf-8").read().split("\n\n")
+    wanted: dict[str, str] = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    blocks = Path(po_path).read_text(encoding="utf-8").split("\n\n")
     done = set()
     for i, block in enumerate(blocks):
-        match = re.search(r'^msgid "(.*)"\nmsgstr "(.*)"$', block, re.M | re.S)
-        if not match or "msgid_plural" in block or "msgctxt" in block:
+        if "msgid_plural" in block or "msgctxt" in block:
             continue
-        msgid = match.group(1).encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
-        if msgid in wanted:
+        msgid = _field(block, "msgid")
+        if msgid is not None and msgid in wanted:
             lines = [ln for ln in block.split("\n") if not ln.startswith("#|")]
             lines = [ln.replace("#, fuzzy, ", "#, ").replace("#, fuzzy", "") for ln in lines]
-            lines = [ln for ln in lines if ln.strip() != ""]
-            head = [ln for ln in lines if ln.startswith("#")]
+            head = [ln for ln in lines if ln.startswith("#") and ln.strip() != "#,"]
             blocks[i] = "\n".join([*head, f"msgid {quote(msgid)}", f"msgstr {quote(wanted[msgid])}"])
             done.add(msgid)
-    open(po_path, "w", encoding="utf-8").write("\n\n".join(blocks))
+    Path(po_path).write_text("\n\n".join(blocks), encoding="utf-8")
     missing = set(wanted) - done
     if missing:
         print("not found:", ", ".join(sorted(missing)))

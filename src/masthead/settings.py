@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "masthead.moderation",
     "masthead.studio",
     "masthead.demo",
+    "masthead.ops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -163,6 +164,11 @@ MASTHEAD_TRUSTED_PROXIES = int(os.environ.get("MASTHEAD_TRUSTED_PROXIES", "0"))
 # --- end reports ---
 
 # --- regions (settings of this feature go between these lines) ---
+# IP属地 lookup (accounts/geo): a MaxMind-format .mmdb file (a City database shows provinces in
+# mainland China). Empty: the offline country-level database that ships with geoip2fast.
+MASTHEAD_GEOIP_DATABASE = os.environ.get("MASTHEAD_GEOIP_DATABASE", "")
+# Optional dotted path of your own accounts.geo.base.GeoBackend subclass (takes precedence).
+MASTHEAD_GEOIP_BACKEND = os.environ.get("MASTHEAD_GEOIP_BACKEND", "")
 # --- end regions ---
 
 # --- search (settings of this feature go between these lines) ---
@@ -172,6 +178,10 @@ MASTHEAD_TRUSTED_PROXIES = int(os.environ.get("MASTHEAD_TRUSTED_PROXIES", "0"))
 # --- end related-feed ---
 
 # --- hot (settings of this feature go between these lines) ---
+# How often requests refresh the hot list, in seconds (0: only a worker running refresh_hot does).
+MASTHEAD_HOT_REFRESH_SECONDS = float(os.environ.get("MASTHEAD_HOT_REFRESH_SECONDS", "60"))
+# Distinct readers of one article from one network (IPv4 /24, IPv6 /48) that count in full on the hot list.
+MASTHEAD_HOT_NETWORK_FREE = int(os.environ.get("MASTHEAD_HOT_NETWORK_FREE", "4"))
 # --- end hot ---
 
 # --- import (settings of this feature go between these lines) ---

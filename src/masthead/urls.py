@@ -16,6 +16,7 @@ admin.site.index_title = _("内容管理")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("masthead.ops.urls")),
     path("", include("masthead.accounts.urls")),
     path("join/", include("masthead.accounts.join_urls")),
     path("studio/", include("masthead.studio.urls")),

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from masthead.ops import health
+
+app_name = "ops"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "masthead.ops.logs.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.articles.scheduler.PublishDueMiddleware",
@@ -258,10 +259,20 @@ if env_bool("MASTHEAD_HTTPS"):
 DATA_UPLOAD_MAX_MEMORY_SIZE = MASTHEAD_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Logs go to stderr: one JSON object a line with MASTHEAD_LOG_FORMAT=json, plain text otherwise.
+MASTHEAD_LOG_FORMAT = os.environ.get("MASTHEAD_LOG_FORMAT", "text")
+MASTHEAD_LOG_REQUESTS = env_bool("MASTHEAD_LOG_REQUESTS")  # one line per request (slow ones always)
+MASTHEAD_SLOW_REQUEST_MS = float(os.environ.get("MASTHEAD_SLOW_REQUEST_MS", "1000"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "masthead.ops.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if MASTHEAD_LOG_FORMAT == "json" else "text"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("MASTHEAD_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from masthead.accounts.join_forms import AccountAdminForm
 from masthead.accounts.models import Account
 from masthead.web import pagecache
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountAdminForm  # screens the name, slogan and introduction for sensitive terms
     list_display = ["name", "handle", "field", "badge", "verified", "article_count", "follower_count"]
     list_filter = ["badge", "verified", "field"]
     search_fields = ["name", "handle"]

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from masthead.accounts import avatars, fields
@@ -113,6 +114,46 @@ def check_name(name: str, user=None) -> str:
     return name
 
 
+def check_rename(name: str, account: Account) -> str:
+    """An editor's or admin's new name for an existing account: the length and uniqueness rules and
+    the sensitive-word list's 'block' terms apply; words that suggest an official body do not (editors
+    name the platform's own accounts), and 'review' terms pass (an editor is making the change)."""
+    name = clean_name(name)
+    limit = Account._meta.get_field("name").max_length
+    if len(name_key(name)) < NAME_MIN or len(name) > limit:
+        raise ValidationError(
+            _("号名称需要 %(min)s 到 %(max)s 个字。") % {"min": NAME_MIN, "max": limit}, code="length"
+        )
+    if Account.objects.filter(name__iexact=name).exclude(pk=account.pk).exists():
+        raise ValidationError(_("这个号名称已被使用，请换一个。"), code="taken")
+    screening.check(name, _("号名称"))
+    return name
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A field of an application that hits the sensitive-word list, for the reviewer."""
+
+    label: str
+    highlighted: SafeString  # the text, escaped, each match in <mark>
+    terms: list[str]
+    blocked: bool  # a 'block' term (added to the list after the application was made)
+
+
+def flagged_fields(application: Application) -> list[Flagged]:
+    """The name, slogan and introduction checked against the current list; only those with a match."""
+    found = []
+    for label, text in (
+        (_("号名称"), application.name),
+        (_("签名"), application.slogan),
+        (_("简介"), application.intro),
+    ):
+        result = screening.screen(text)
+        if result.matches:
+            found.append(Flagged(label, screening.highlight(text, result), result.terms(), result.blocked))
+    return found
+
+
 def check_handle(handle: str, user=None) -> str:
     handle = unicodedata.normalize("NFKC", handle).strip().lower()
     if not HANDLE_RE.match(handle):
@@ -126,7 +167,7 @@ def check_handle(handle: str, user=None) -> str:
     return handle
 
 
-def _text(value: str, name: str, label: str, *, required: bool = False, minimum: int = 0) -> str:
+def _text(value: str, name: str, label: str, *, required: bool = False, minimum: int = 0, screen: bool = False) -> str:
     value = clean_text(value).strip()
     limit = Application._meta.get_field(name).max_length
     if required and not value:
@@ -135,6 +176,8 @@ def _text(value: str, name: str, label: str, *, required: bool = False, minimum:
         raise ValidationError(_("%(label)s至少 %(min)s 个字。") % {"label": label, "min": minimum}, code="short")
     if len(value) > limit:
         raise ValidationError(_("%(label)s最多 %(max)s 个字。") % {"label": label, "max": limit}, code="long")
+    if screen:  # shown to readers on the creator page: 'block' terms refused, 'review' ones the editor sees
+        screening.check(value, label)
     return value
 
 
@@ -159,8 +202,10 @@ def _check(data: ApplicationData, user) -> _Checked:
 
     values["name"] = run("name", lambda: check_name(data.name, user))
     values["handle"] = run("handle", lambda: check_handle(data.handle, user))
-    values["slogan"] = run("slogan", lambda: _text(data.slogan, "slogan", _("签名")))
-    values["intro"] = run("intro", lambda: _text(data.intro, "intro", _("简介"), required=True, minimum=INTRO_MIN))
+    values["slogan"] = run("slogan", lambda: _text(data.slogan, "slogan", _("签名"), screen=True))
+    values["intro"] = run(
+        "intro", lambda: _text(data.intro, "intro", _("简介"), required=True, minimum=INTRO_MIN, screen=True)
+    )
     if data.field not in fields.BY_SLUG:
         errors["field"] = [ValidationError(_("请选择领域。"), code="field")]
     values["field"] = data.field

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from masthead.accounts import applications, fields
-from masthead.accounts.models import Application
+from masthead.accounts.models import Account, Application
 
 
 def _max(name: str) -> int:
@@ -101,3 +101,17 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("驳回时必填，申请人会看到它。"),
     )
+
+
+class AccountAdminForm(forms.ModelForm):
+    """The admin's form for creator accounts: a changed name goes through the same screening as an
+    application's (accounts.applications.check_rename). No Meta: the admin supplies the model and the
+    fields (ModelAdmin.form = AccountAdminForm)."""
+
+    instance: Account
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if self.instance.pk is not None and name == self.instance.name:
+            return name  # unchanged: a term added to the list since must not block editing other fields
+        return applications.check_rename(name, self.instance)

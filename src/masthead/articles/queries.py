@@ -27,7 +27,12 @@ def by_ids(ids: list[int]) -> list[Article]:
 
 def for_page(pk: int) -> Article | None:
     """One article with everything its page shows, in two queries (row + tags)."""
-    return Article.objects.select_related("account", "channel", "cover").prefetch_related("tags").filter(pk=pk).first()
+    return (
+        Article.objects.select_related("account", "channel", "cover", "debunked_by")
+        .prefetch_related("tags")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def latest_ids_per_group(column: str, groups: list[int], per_group: int) -> list[int]:

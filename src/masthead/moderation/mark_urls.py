@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from masthead.moderation import mark_views
 
 app_name = "marks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", mark_views.index, name="index"),
+    path("<int:pk>/", mark_views.edit, name="edit"),
+]

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from masthead.accounts import regions
 from masthead.accounts.models import Account
 from masthead.accounts.roles import creator_account, creator_required
 from masthead.articles import actions, drafts, workflow
@@ -180,6 +181,7 @@ def _publish(request: HttpRequest, article: Article, action: str, form: ArticleF
     """Run the chosen publishing step after the save; returns the message for the creator."""
     if article.title == UNTITLED:
         raise ValidationError({"title": _("请填写标题。")})
+    regions.record_post(request, article)  # IP属地: the region of the request that posts it
     if action == "publish":
         workflow.submit(article, by=request.user)
     elif action == "schedule":

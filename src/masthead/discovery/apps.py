@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DiscoveryConfig(AppConfig):
     name = "masthead.discovery"
     verbose_name = _("发现")
+
+    def ready(self) -> None:
+        # Receivers: the user dictionary follows channel, tag and account names; the search index
+        # follows every article change.
+        from masthead.discovery import text_signals  # noqa: F401

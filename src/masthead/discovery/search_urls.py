@@ -1,11 +1,7 @@
-from django.http import Http404
 from django.urls import path
+
+from masthead.discovery import search_views
 
 app_name = "search"
 
-
-def index(request):  # placeholder until the search page lands
-    raise Http404
-
-
-urlpatterns = [path("", index, name="index")]
+urlpatterns = [path("", search_views.index, name="index")]

@@ -143,6 +143,13 @@ class Report(models.Model):
                 ),
                 name="report_one_target",
             ),
+            # One open report per reader and target: a double submit cannot file two.
+            *(
+                models.UniqueConstraint(
+                    fields=["reporter", target], condition=models.Q(status="open"), name=f"one_open_report_{target}"
+                )
+                for target in ("article", "comment", "account")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,17 +18,30 @@ from masthead.accounts.models import Account, Application
 from masthead.accounts.roles import editor_required
 from masthead.articles.models import Article
 from masthead.channels.queries import active_channels
-from masthead.moderation.models import AuditEntry
+from masthead.engagement.models import Comment
+from masthead.moderation import reports
+from masthead.moderation.models import Appeal, AuditEntry
 
 QUEUE_PAGE_SIZE = 30
 AUDIT_PAGE_SIZE = 50
-# The article queue is the articles app's (masthead/urls.py mounts it at review/articles/).
+# The article queue is the articles app's (masthead/urls.py mounts it at review/articles/); the queues
+# of held comments, the hot list and rumour marks belong to other features, linked by their fixed paths.
 ARTICLES_QUEUE_URL = "/review/articles/"
+COMMENTS_QUEUE_URL = "/review/comments/"
+HOT_URL = "/review/hot/"
+MARKS_URL = "/review/marks/"
 _TARGET_RE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+)[:#](?P<id>\S+)$")
 
 
 def _context(**extra) -> dict:
-    return {"channels": active_channels, "articles_queue_url": ARTICLES_QUEUE_URL, **extra}
+    return {
+        "channels": active_channels,
+        "articles_queue_url": ARTICLES_QUEUE_URL,
+        "comments_queue_url": COMMENTS_QUEUE_URL,
+        "hot_url": HOT_URL,
+        "marks_url": MARKS_URL,
+        **extra,
+    }
 
 
 @editor_required
@@ -42,6 +55,9 @@ def hub(request: HttpRequest) -> HttpResponse:
         pending_applications=Application.objects.filter(status=Application.Status.PENDING).count(),
         pending_articles=counts["pending"],
         post_review_articles=counts["after"],
+        open_reports=reports.open_target_count(),
+        pending_appeals=Appeal.objects.filter(status=Appeal.Status.PENDING).count(),
+        held_comments=Comment.objects.filter(status=Comment.Status.HELD).count(),
         recent=AuditEntry.objects.all()[:10],
     )
     return render(request, "moderation/hub.html", context)

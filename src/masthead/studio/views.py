@@ -66,7 +66,7 @@ def _status_groups(account: Account) -> list[dict]:
 def home(request: HttpRequest) -> HttpResponse:
     account = _account(request)
     status = request.GET.get("status", "")
-    qs = Article.objects.filter(account=account).select_related("channel").defer("body_html", "body_text")
+    qs = Article.objects.filter(account=account).select_related("channel", "appeal").defer("body_html", "body_text")
     if status in Status.values:
         qs = qs.filter(status=status)
     else:

@@ -28,6 +28,7 @@ def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600  # a flush from a request would add queries at random
     settings.MASTHEAD_PUBLISH_DUE_SECONDS = 3600  # likewise the scheduled-publishing check
+    settings.MASTHEAD_HOT_REFRESH_SECONDS = 0  # and the hot-list refresh
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.articles.scheduler.PublishDueMiddleware",
+    "masthead.discovery.hot_tasks.HotRefreshMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "masthead.web.pagecache.PageCacheMiddleware",

@@ -1,11 +1,14 @@
-from django.http import Http404
 from django.urls import path
+
+from masthead.discovery import hot_views as views
 
 app_name = "hot"
 
-
-def index(request):  # placeholder until the hot page lands
-    raise Http404
-
-
-urlpatterns = [path("hot/", index, name="index")]
+urlpatterns = [
+    path("hot/", views.index, name="index"),
+    path("hot/<slug:slug>/", views.channel, name="channel"),
+    path("review/hot/", views.review, name="review"),
+    path("review/hot/pin/", views.pin, name="pin"),
+    path("review/hot/remove/", views.remove, name="remove"),
+    path("review/hot/<int:pk>/clear/", views.clear, name="clear"),
+]

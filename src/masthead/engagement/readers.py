@@ -72,4 +72,17 @@ def reader_digest(request: HttpRequest, at: datetime | None = None) -> str:
 def record_view(request: HttpRequest, article_id: int, at: datetime | None = None) -> None:
     """Count a read of the article: one view, and the reader among the day's distinct readers."""
     counters.record("views", article_id, at=at)
-    counters.record_reader(article_id, reader_digest(request, at), at=at)
+    reader = reader_digest(request, at)
+    counters.record_reader(article_id, reader, at=at)
+    note_source(request, article_id, reader, at)
+
+
+def note_source(request: HttpRequest, article_id: int, reader: str, at: datetime | None = None) -> None:
+    """Tell the hot list where the read came from (a bot, or which network: see discovery.hot_score,
+    which keeps neither the address nor the network); never fails the request."""
+    from masthead.discovery import hot_score  # imported here: discovery builds on engagement
+
+    try:
+        hot_score.note_read(request, article_id, reader, at)
+    except Exception:
+        log.warning("hot list source evidence not noted", exc_info=True)

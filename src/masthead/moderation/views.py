@@ -118,6 +118,7 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
         history=list(history),
         entries=list(entries),
         conflicts=_conflicts(item),
+        flagged=actions.flagged_fields(item),  # 'review' sensitive terms, highlighted for the reviewer
         is_pdf=avatars.is_pdf(item.qualification.name) if item.qualification else False,
     )
     return render(request, "moderation/application.html", context, status=400 if form.errors else 200)

@@ -484,8 +484,9 @@ def test_query_counts(client, django_assert_num_queries):
     # Look up the user; create the session, record last_login, save the session (with savepoints).
     with django_assert_num_queries(9):
         assert _login(client, "reader", PASSWORD).status_code == 302
-    # Session, user; the view's account, editor and application checks; the header's groups.
-    with django_assert_num_queries(6):
+    # Session, user; the view's account, editor and application checks; the header's state; one query
+    # each for follows, favorites, history and notifications; my reports and my appeals.
+    with django_assert_num_queries(12):
         assert client.get("/me/").status_code == 200
 
 

@@ -36,6 +36,7 @@ from masthead.accounts.auth_forms import (
 )
 from masthead.accounts.models import Application
 from masthead.channels.queries import active_channels
+from masthead.engagement import personal
 
 
 class SitePage:
@@ -129,8 +130,25 @@ def profile(request: HttpRequest) -> HttpResponse:
         "creator": creator,
         "editor": roles.is_editor(user),
         "application": None if creator else Application.objects.filter(user=user).first(),
+        # The newest of each of the reader's lists (one query each); the full lists are sub-pages.
+        **{name: _preview(query(user)) for name, query in MY_LISTS.items()},
     }
     return render(request, "accounts/auth/profile.html", context)
+
+
+MY_LISTS = {
+    "follows": personal.follows,
+    "favorites": personal.favorites,
+    "history": personal.history,
+    "notifications": personal.notifications,
+}
+PREVIEW_ITEMS = 10
+
+
+def _preview(queryset) -> dict:
+    """The first PREVIEW_ITEMS rows and whether there are more (one query: one row more is read)."""
+    rows = list(queryset[: PREVIEW_ITEMS + 1])
+    return {"items": rows[:PREVIEW_ITEMS], "more": len(rows) > PREVIEW_ITEMS}
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -122,6 +122,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /a/*/share/",
+        "Disallow: /a/*/shared/",
         "Disallow: /lang/",
         "Disallow: /care/",
         "",

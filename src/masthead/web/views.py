@@ -14,7 +14,8 @@ from masthead.channels.models import Channel
 from masthead.channels.queries import active_channels, channel_blocks
 from masthead.discovery.hot import hot_articles
 from masthead.discovery.related import related_articles
-from masthead.engagement import counters, readers
+from masthead.engagement import actions as reactions
+from masthead.engagement import comment_views, readers
 from masthead.web import seo, share
 from masthead.web.pagecache import CARE_COOKIE, cache_page_for_readers
 from masthead.web.paging import article_page
@@ -71,17 +72,22 @@ def article(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(request, "web/article_removed.html", {**_common(), "article": item}, status=410)
         return response
     readers.record_view(request, item.pk)
+    if request.user.is_authenticated:  # signed-in pages are never cached, so this runs on every read
+        reactions.record_read(request.user, item)
     response = render(request, "web/article.html", article_context(request, item))
     return cache_page_for_readers(response, tags, hit=("view", str(item.pk)))
 
 
 @require_safe
 def share_redirect(request: HttpRequest, pk: int, target: str) -> HttpResponse:
-    """Count a share, then send the reader on to the share service (a counted click, like a view)."""
+    """Count a share, then send the reader on to the share service (a counted click, like a view).
+
+    Counted once per reader, article and day, and not when another site started the request (see
+    engagement.actions.share_once); the redirect is answered either way."""
     item = get_object_or_404(Article, pk=pk, status=Article.Status.PUBLISHED)
     if target not in share.TARGETS:
         raise Http404
-    counters.record("shares", item.pk)
+    reactions.share_once(request, item, target)
     url = seo.absolute_url(request, item.get_absolute_url())
     response = HttpResponseRedirect(share.share_url(target, url, item.title, summary=item.summary))
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -128,6 +134,7 @@ def article_context(request: HttpRequest, item: Article) -> dict:
         **_common(),
         "article": item,
         "related": lambda: related_articles(item, 6),
+        "comments": lambda: comment_views.article_block(request, item),
         "blocks": _blocks,
         "share_links": {t: share.share_url(t, url, item.title) for t in share.TARGETS},
         "qr_svg": share.qr_svg(url),

@@ -23,6 +23,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
 venv: $(VENV)/.installed
 
 # Migrate, load the demo content into an empty database, collect static files, serve with gunicorn.
@@ -40,7 +44,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/pages.py $(BENCH_ARGS)
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/screening.py
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/search.py

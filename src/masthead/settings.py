@@ -189,6 +189,41 @@ MASTHEAD_HOT_NETWORK_FREE = int(os.environ.get("MASTHEAD_HOT_NETWORK_FREE", "4")
 # --- import (settings of this feature go between these lines) ---
 # --- end import ---
 
+# --- worker ---
+# Where django.tasks run (docs/worker.md): "immediate" inside the request that enqueues them, no worker
+# needed (the embedded default); "database": queued in the database (django-tasks-db) and run by
+# `masthead worker`, which also runs the periodic jobs the request path does in the embedded default.
+MASTHEAD_TASKS = os.environ.get("MASTHEAD_TASKS", "immediate").strip().lower() or "immediate"
+if MASTHEAD_TASKS not in {"immediate", "database"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MASTHEAD_TASKS={MASTHEAD_TASKS!r}: use 'immediate' or 'database'")
+# A task that raises is tried again after 10 s, 20 s, 40 s (…) this many times, then marked failed.
+MASTHEAD_TASK_RETRIES = int(os.environ.get("MASTHEAD_TASK_RETRIES", "3"))
+MASTHEAD_TASK_RETRY_SECONDS = float(os.environ.get("MASTHEAD_TASK_RETRY_SECONDS", "10"))
+# A task "running" this long lost its worker (killed, machine gone): it goes back to the queue.
+MASTHEAD_TASK_STALE_SECONDS = float(os.environ.get("MASTHEAD_TASK_STALE_SECONDS", "900"))
+# Finished task results are deleted after this many days (failed ones are kept longer).
+MASTHEAD_TASK_KEEP_DAYS = int(os.environ.get("MASTHEAD_TASK_KEEP_DAYS", "2"))
+MASTHEAD_TASK_KEEP_FAILED_DAYS = int(os.environ.get("MASTHEAD_TASK_KEEP_FAILED_DAYS", "30"))
+if MASTHEAD_TASKS == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    INSTALLED_APPS.append("django_tasks_db")
+    # The same variables now set how often the worker's scheduler enqueues each job …
+    MASTHEAD_WORKER_SCHEDULE = {
+        "publish_due": MASTHEAD_PUBLISH_DUE_SECONDS or 30,
+        "refresh_hot": MASTHEAD_HOT_REFRESH_SECONDS or 60,
+        "flush_counters": MASTHEAD_COUNTER_FLUSH_SECONDS or 10,
+    }
+    # … and requests stop doing it (infinity: never due; 0 turns the request-path hot refresh off).
+    MASTHEAD_PUBLISH_DUE_SECONDS = float("inf")
+    MASTHEAD_HOT_REFRESH_SECONDS = 0
+    if MASTHEAD_COUNTERS != "memory":
+        # A shared buffer (Redis) is flushed by the worker; a per-process memory buffer can only be
+        # flushed by its own process, so then requests keep flushing.
+        MASTHEAD_COUNTER_FLUSH_SECONDS = float("inf")
+# --- end worker ---
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -7,6 +7,6 @@ class DiscoveryConfig(AppConfig):
     verbose_name = _("发现")
 
     def ready(self) -> None:
-        # Receivers: the user dictionary follows channel, tag and account names; the search index
-        # follows every article change.
-        from masthead.discovery import text_signals  # noqa: F401
+        # Receivers: the user dictionary follows channel, tag and account names; the search index and
+        # 相关推荐 follow every article change.
+        from masthead.discovery import related_tasks, text_signals  # noqa: F401

@@ -17,7 +17,7 @@ def quote(text: str) -> str:
 
 def _field(block: str, name: str) -> str | None:
     """The value of `msgid`/`msgstr` in a catalog entry, joining the continuation lines of wrapped strings."""
-    match = re.search(rf'^{name} "(.*)"\n((?:".*"\n?)*)', block, re.M)
+    match = re.search(rf'^{name} "(.*)"\n?((?:".*"\n?)*)', block, re.M)
     if not match:
         return None
     parts = [match.group(1), *re.findall(r'^"(.*)"$', match.group(2), re.M)]

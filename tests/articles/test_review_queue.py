@@ -159,8 +159,8 @@ def test_the_review_page_shows_the_article_as_readers_will(editor_client, django
         source="本地新闻",
     )
     editor_client.get(reverse("review_articles:review", args=[article.pk]))
-    # session, user, article, tags, AI-image check, the user menu's account, audit history
-    with django_assert_max_num_queries(7):
+    # session, user, article, tags, AI-image check, the header's state, audit history, follow button state
+    with django_assert_max_num_queries(8):
         html = editor_client.get(reverse("review_articles:review", args=[article.pk])).content.decode()
     assert "审核页标题" in html and 'class="label original"' in html and "本地新闻" in html
     assert "（资料图）" in html and "<script>alert(1)</script>" not in html
@@ -177,8 +177,8 @@ def test_the_account_page_costs_a_fixed_number_of_queries(editor_client, django_
     editor_client.get(url)
     for _ in range(3):
         factories.article(account_=article.account)
-    # session, user, the user menu's account, the account, its recent articles, audit history
-    with django_assert_max_num_queries(6):
+    # session, user, the header's state, the account, its recent articles, audit history, follow button state
+    with django_assert_max_num_queries(7):
         html = editor_client.get(url).content.decode()
     assert "进步明显" in html and html.count("已发布") >= 3
 

@@ -256,7 +256,8 @@ def _more_data(boss, start: int) -> None:
 
 
 # Session, user, the editor check, the header's menu (account, groups) and the channel navigation are 6.
-BUDGETS = {"hub": 9, "queue": 8, "detail": 10, "audit": 8}
+# The hub counts applications, articles, reports, appeals and held comments.
+BUDGETS = {"hub": 11, "queue": 8, "detail": 10, "audit": 8}
 
 
 def test_query_budgets_do_not_grow_with_the_data():

@@ -354,7 +354,7 @@ def test_preview_is_the_reader_page_marked_preview_and_not_cached(client):
     assert _article_markup(html) == _article_markup(public)
     # The reader page's own queries (its budget is asserted with the page), plus the signed-in ones
     # (session, user, account, the user menu's groups) and the working copy (newest revision).
-    assert len(preview_queries) <= len(public_queries) + 5
+    assert len(preview_queries) <= len(public_queries) + 6
 
 
 def test_preview_of_a_draft(client):

@@ -11,7 +11,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 # The article page may use at most 12 queries (issue 2); the others are held to what they use now.
-BUDGETS = {"home": 7, "channel": 8, "creator": 6, "article": 9}
+# The hot list reads the stored ranking and the editors' overrides (2); the article page adds its first
+# page of comments and its precomputed 相关推荐.
+BUDGETS = {"home": 8, "channel": 9, "creator": 6, "article": 10}
 
 
 def _queries(client, url: str) -> int:
@@ -65,7 +67,7 @@ def test_warm_fragment_cache_cuts_article_page_queries(anonymous):
     with CaptureQueriesContext(connection) as captured:
         anonymous.get(item.get_absolute_url())
     assert len(captured) < cold
-    assert len(captured) <= 2  # the article row and its tags
+    assert len(captured) <= 3  # the article row, its tags and its first page of comments
 
 
 def test_home_shows_lead_blocks_hot_list_and_paginated_latest(anonymous):

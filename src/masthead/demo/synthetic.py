@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from masthead.accounts import actions as account_actions
@@ -21,9 +22,10 @@ from masthead.accounts.models import Account
 from masthead.articles.body import plain_text
 from masthead.articles.models import Article, Image, Tag
 from masthead.channels.models import Channel
+from masthead.demo import discovery
 from masthead.demo.loader import DEMO_NOTE, load_channel_articles
 from masthead.engagement import daily
-from masthead.engagement.models import ArticleStatHour
+from masthead.engagement.models import ArticleStatDay, ArticleStatHour
 
 BATCH = 2000
 MIN_HAN = 400  # the same floor as the hand-written demo articles
@@ -144,5 +146,8 @@ def generate_articles(count: int, *, seed: int = 2026, log: Callable[[str], None
         if made == count or made % (BATCH * 5) == 0:
             log(f"{made}/{count}")
     daily.days_from_hours()
+    # Simulated readers, as the demo loader's: most read once a day.
+    ArticleStatDay.objects.filter(readers=0).update(readers=F("views") * 4 / 5)
     account_actions.recount()
+    discovery.build(log)
     return made

@@ -90,7 +90,7 @@ class OverrideForm(forms.Form):
 
 
 class PinForm(OverrideForm):
-    position = forms.IntegerField(label=gettext_lazy("位置"), min_value=1, max_value=hot.PAGE_SIZE, initial=1)
+    position = forms.IntegerField(label=gettext_lazy("榜单位置"), min_value=1, max_value=hot.PAGE_SIZE, initial=1)
     field_order = ["article", "position", "reason", "hours"]
 
 

@@ -69,7 +69,7 @@ class HotOverride(models.Model):
 
     article = models.OneToOneField("articles.Article", on_delete=models.CASCADE, related_name="hot_override")
     kind = models.CharField(_("操作"), max_length=10, choices=Kind.choices)
-    position = models.PositiveSmallIntegerField(_("位置"), default=1)
+    position = models.PositiveSmallIntegerField(_("榜单位置"), default=1)
     reason = models.CharField(_("理由"), max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('pin', '置顶'), ('remove', '移出')], max_length=10, verbose_name='操作')),
-                ('position', models.PositiveSmallIntegerField(default=1, verbose_name='位置')),
+                ('position', models.PositiveSmallIntegerField(default=1, verbose_name='榜单位置')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='理由')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='到期时间')),

@@ -99,6 +99,14 @@ def test_reimport_skips_what_is_already_there(tmp_path):
     assert "新增 1 篇，已存在跳过 3 篇" in run(path)
 
 
+def test_reimport_recognises_an_item_by_its_source_id_even_after_its_title_changed(tmp_path):
+    path = write_jsonl(tmp_path / "feed.jsonl", [story(1, id="src-1"), story(2, id="src-2")])
+    assert "新增 2 篇" in run(path)
+    write_jsonl(path, [story(1, id="src-1", title="标题后来改过了"), story(2, id="src-2")])
+    assert "新增 0 篇，已存在跳过 2 篇" in run(path)
+    assert not Article.objects.filter(title="标题后来改过了").exists()
+
+
 def test_refusals_are_reported_with_reasons_and_the_rest_is_imported(tmp_path):
     path = write_jsonl(
         tmp_path / "bad.jsonl",

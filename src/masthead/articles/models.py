@@ -106,6 +106,9 @@ class Article(models.Model):
     is_news = models.BooleanField(_("新闻资讯"), default=False)
     ip_region = models.CharField(_("IP属地"), max_length=20, blank=True)
     removal_reason = models.CharField(_("下架原因"), max_length=300, blank=True)
+    # Where an imported article came from (a hash of the source's guid, id or link): a re-import
+    # finds it even when the source has since changed its title.
+    import_key = models.CharField(_("导入来源"), max_length=40, blank=True, editable=False)
     # Editors' marks (moderation.marks): a rumour or disputed article carries a notice and, when set,
     # a link to the article that sets the record straight; limited reach keeps it out of the hot list
     # and recommendations while it stays readable.
@@ -136,6 +139,11 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at"], name="article_status_pub"),
             models.Index(fields=["channel", "status", "-published_at"], name="article_channel_pub"),
             models.Index(fields=["account", "status", "-published_at"], name="article_account_pub"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_key"], condition=~models.Q(import_key=""), name="unique_import_key"
+            )
         ]
 
     def __str__(self) -> str:

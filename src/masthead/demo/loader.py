@@ -23,7 +23,8 @@ from masthead.articles import actions
 from masthead.articles.images import create_image
 from masthead.articles.models import Article, Image, ImageLabel
 from masthead.channels.models import Channel
-from masthead.demo import art, discovery
+from masthead.demo import art
+from masthead.discovery import rebuild
 from masthead.engagement import daily
 from masthead.engagement.models import ArticleStatDay, ArticleStatHour
 
@@ -159,7 +160,7 @@ def load_demo(*, seed: int = 2026, limit_per_channel: int | None = None, log: Ca
     log(f"{len(articles)} articles")
 
     simulate_audience(rng, articles, list(accounts.values()), now)
-    discovery.build(log)
+    rebuild.after_bulk_load(log)
     account_actions.recount()
     return {"accounts": len(accounts), "articles": len(articles), "readers": READERS}
 

@@ -22,8 +22,8 @@ from masthead.accounts.models import Account
 from masthead.articles.body import plain_text
 from masthead.articles.models import Article, Image, Tag
 from masthead.channels.models import Channel
-from masthead.demo import discovery
 from masthead.demo.loader import DEMO_NOTE, load_channel_articles
+from masthead.discovery import rebuild
 from masthead.engagement import daily
 from masthead.engagement.models import ArticleStatDay, ArticleStatHour
 
@@ -149,5 +149,5 @@ def generate_articles(count: int, *, seed: int = 2026, log: Callable[[str], None
     # Simulated readers, as the demo loader's: most read once a day.
     ArticleStatDay.objects.filter(readers=0).update(readers=F("views") * 4 / 5)
     account_actions.recount()
-    discovery.build(log)
+    rebuild.after_bulk_load(log, related_limit=20_000)
     return made

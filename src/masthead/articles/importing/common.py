@@ -7,18 +7,18 @@ read); everything else is decided here, once for all formats:
   cannot be read or lies in the future, a category no channel is mapped to, blocked sensitive words;
 - hostile HTML is made inert by the body sanitiser (articles.body.render_body) and reported;
 - creator accounts are found by name or created (handle from the name's pinyin, made unique);
-- a re-import skips what is already there: an article of the same account with the same title and
-  publication time (or the same title, when the item has no date);
+- a re-import skips what is already there: the article imported from the same source id (guid, id or
+  link, kept hashed in Article.import_key) or, for items without one, an article of the same account
+  with the same title and publication time (or the same title, when the item has no date);
 - articles are created and published through articles.actions, so the indexing receivers of search
   and 相关推荐 run as for any published article. In bulk mode the per-article signals are skipped and
-  the caller rebuilds the indexes once at the end (see `rebuild_indexes`).
+  the indexes are rebuilt once at the end (masthead.discovery.rebuild).
 """
 
 import html
-import importlib
+import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,6 +38,7 @@ from masthead.articles import actions
 from masthead.articles.body import clean_text
 from masthead.articles.models import Article
 from masthead.channels.models import Channel
+from masthead.discovery import rebuild
 from masthead.moderation import screening
 from masthead.web import pagecache
 
@@ -53,6 +54,12 @@ _HOSTILE_RE = re.compile(
 _ZERO_DATE_RE = re.compile(r"^0000-00-00")  # WordPress' "no date" (drafts, some imports)
 
 
+def import_key(source_id: str) -> str:
+    """A fixed-length key for the source's own id (guid, id or link); '' when the item has none."""
+    source_id = (source_id or "").strip()
+    return hashlib.sha1(source_id.encode()).hexdigest() if source_id else ""
+
+
 @dataclass
 class ImportedItem:
     """One article as a reader found it; nothing is checked yet. `html` is untrusted."""
@@ -64,7 +71,7 @@ class ImportedItem:
     author: str = ""
     published: str | int | float | datetime | None = None  # as written in the file
     tags: list[str] = field(default_factory=list)
-    key: str = ""  # the source's own id (guid, link, id), for a future stable de-duplication key
+    key: str = ""  # the source's own id (guid, link, id): what a re-import recognises
 
 
 @dataclass
@@ -250,13 +257,16 @@ class Importer:
         channel = self.chooser.choose(item.category)
         name = account_name(item.author, self.default_author)
         account = self.accounts.get(name.casefold()) or find_account(name)
-        if account is not None and self._exists(account, title, published):
+        key = import_key(item.key)
+        if self._exists(account, title, published, key):
             return "skipped"
         hostile = bool(_HOSTILE_RE.search(item.html))
         with transaction.atomic():
             if account is None:
                 account = create_account(name)
             article = self._create(item, account, channel, title)
+            if key:
+                Article.objects.filter(pk=article.pk).update(import_key=key)
             held = self._publish(article, published)
         self.accounts[name.casefold()] = account
         if hostile:
@@ -265,7 +275,12 @@ class Importer:
             self.report.held.append(item.location)
         return "imported"
 
-    def _exists(self, account: Account, title: str, published: datetime | None) -> bool:
+    def _exists(self, account: Account | None, title: str, published: datetime | None, key: str) -> bool:
+        """Imported before: by the source's own id when it has one, else by account, title and time."""
+        if key:
+            return Article.objects.filter(import_key=key).exists()
+        if account is None:
+            return False
         same = Article.objects.filter(account=account, title=title)
         return (same.filter(published_at=published) if published else same).exists()
 
@@ -307,26 +322,4 @@ class Importer:
         if self.touched:
             account_actions.recount(sorted(self.touched))
         transaction.on_commit(lambda: pagecache.purge("fronts"))
-        return rebuild_indexes() if self.report.imported else []
-
-
-# (module, function) pairs run after a bulk import, each if it exists: discovery's helpers own them.
-REBUILDERS: list[tuple[str, str]] = [
-    ("masthead.discovery.indexing", "reindex"),
-    ("masthead.discovery.vectors", "rebuild_all"),
-    ("masthead.discovery.related", "rebuild_related_all"),
-]
-
-
-def rebuild_indexes(rebuilders: Iterable[tuple[str, str]] = REBUILDERS) -> list[str]:
-    done = []
-    for module_name, function_name in rebuilders:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        function = getattr(module, function_name, None)
-        if callable(function):
-            function()
-            done.append(f"{module_name}.{function_name}")
-    return done
+        return rebuild.after_bulk_load(lambda _msg: None) if self.report.imported else []

@@ -122,15 +122,11 @@ class Thread:
     more_replies: bool = False
 
 
-@dataclass
-class CommentPage:
-    article: Article
-    sort: str
+class _Paging:
+    """What the pagination partial asks of a page (Django's Page has the same names)."""
+
     number: int
-    threads: list[Thread]
     has_next: bool
-    viewer: Viewer
-    liked: set[int] = field(default_factory=set)
 
     @property
     def has_previous(self) -> bool:
@@ -143,6 +139,17 @@ class CommentPage:
     @property
     def previous_page_number(self) -> int:
         return self.number - 1
+
+
+@dataclass
+class CommentPage(_Paging):
+    article: Article
+    sort: str
+    number: int
+    threads: list[Thread]
+    has_next: bool
+    viewer: Viewer
+    liked: set[int] = field(default_factory=set)
 
 
 def parse_sort(value: str | None) -> str:
@@ -206,25 +213,13 @@ def comment_page(
 
 
 @dataclass
-class ThreadPage:
+class ThreadPage(_Paging):
     article: Article
     thread: Thread
     number: int
     has_next: bool
     viewer: Viewer
     liked: set[int] = field(default_factory=set)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
 
 
 def thread_page(head: Comment, viewer: Viewer, *, number: int = 1, size: int = THREAD_PAGE_SIZE) -> ThreadPage:

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
@@ -57,6 +58,7 @@ class Results:
     page: int = 1
     per_page: int = 10
     suggestions: list[Suggestion] = field(default_factory=list)
+    capped: bool = False  # there are more matches than `total` (broad queries are not counted to the end)
     relaxed: bool = False  # no article had every term; these have some of them
     searched: bool = False  # False for an empty or junk query (nothing to search for)
 
@@ -115,7 +117,8 @@ def search(
                 parsed, filters, offset=offset, limit=per_page - len(first), exclude=pinned, any_term=results.relaxed
             )
             found.ids, found.total = [*first, *rest.ids], rest.total + len(pinned)
-    results.total = found.total
+            found.capped = rest.capped
+    results.total, results.capped = found.total, found.capped
     articles = _load(found.ids)
     marks = parsed.highlights
     for pk in found.ids:
@@ -143,8 +146,11 @@ def _load(ids: list[int]) -> dict[int, Article]:
 # --- highlighting -------------------------------------------------------------------------------
 
 
-def _normalized_with_offsets(value: str) -> tuple[str, list[int]]:
+def _normalized_with_offsets(value: str) -> tuple[str, Sequence[int]]:
     """normalize() character by character, remembering which original character each one came from."""
+    folded = text.normalize(value)
+    if len(folded) == len(value):
+        return folded, range(len(value))  # the common case (full-width punctuation folds one to one)
     parts, owners = [], []
     for i, ch in enumerate(value):
         n = unicodedata.normalize("NFKC", ch).lower()

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
+
 from masthead.discovery import text
 
 COLUMNS = ("title_w", "meta_w", "body_w", "title_g", "meta_g", "body_g")
@@ -22,11 +24,23 @@ MAX_QUERY_LENGTH = 100
 _LATIN = rf"[^\W_{text.HAN}]"
 _CHUNK = re.compile(rf"[{text.HAN}]+|{_LATIN}(?:(?:{_LATIN}|[.+#_-])*(?:{_LATIN}|[+#]))?")
 
-# Ranking: how much each column counts (word columns above bigram columns, title above body) and
-# how strongly recency lifts a relevance score: score × (1 + RECENCY_BOOST / (1 + age_days / HALF_LIFE)).
-WEIGHTS = {"title_w": 10.0, "meta_w": 4.0, "body_w": 1.0, "title_g": 5.0, "meta_g": 2.0, "body_g": 0.5}
+# Ranking (docs/search.md). Engines do not score every match: they fetch a bounded set of candidates
+# (the newest matches, plus the newest matches of each stronger kind: every term in the title, every
+# term a word of the title, every term a segmenter word, every term in the meta text) and `rank()`
+# orders those in Python. So a broad query costs about as much as a narrow one.
+CANDIDATES = 500  # newest matches fetched: as many as 50 pages show; also the cap of the count ("500+")
+RANKED = 100  # of those, the newest this many are ranked; the rest follow, newest first
+ARM_LIMIT = 100  # newest matches of each stronger kind, ranked as well
+FILTER_SCAN = 5000  # with filters, at most this many newest matches are looked at (per stronger kind: a fifth)
+ARMS = ("all", "title", "title_words", "words", "meta")
+
+# score = (1 + TITLE × share of the query in the title + TITLE_WORDS × [every term a title word]
+#          + COVERAGE × share of the title that is the query + WORDS × [every term a word]
+#          + META × [every term in summary, tags or names]) × (1 + RECENCY_BOOST / (1 + age_days / RECENCY_DAYS))
+RANKING = {"title": 6.0, "title_words": 3.0, "coverage": 2.0, "words": 1.0, "meta": 1.5}
 RECENCY_BOOST = 0.5
 RECENCY_DAYS = 30.0
+_NOT_WORDISH = re.compile(r"[\W_]+")
 
 
 @dataclass
@@ -105,8 +119,71 @@ class Filters:
 @dataclass
 class Page:
     ids: list[int]  # article ids, best first
-    total: int  # matches in all (for pagination)
+    total: int  # matches in all (for pagination), at most CANDIDATES
     debunked_by: list[int] = field(default_factory=list)  # debunking articles of rumours among the matches
+    capped: bool = False  # there are more than `total` matches
+
+
+@dataclass
+class Candidate:
+    """A matching article as the engine fetched it, with the kinds of match it is known to have."""
+
+    article_id: int
+    title: str
+    published_at: datetime | None
+    arms: set[str]
+    rumour_debunked_by: int | None = None
+
+
+def _title_share(query: Query, title: str) -> tuple[float, float]:
+    """(share of the query's text found in the title, share of the title's text that is the query)."""
+    total = found = 0
+    for term in query.terms:
+        size = len(term.source)
+        total += size
+        if term.source in title:
+            found += size
+        elif term.words and all(w in title for w in term.words):
+            found += size * 0.7  # the words are there, not side by side
+    letters = len(_NOT_WORDISH.sub("", title)) or 1
+    return (found / total if total else 0.0), min(1.0, found / letters)
+
+
+def rank(
+    query: Query, candidates: list[Candidate], now: datetime, weights: dict[str, float] | None = None
+) -> list[int]:
+    """Candidate ids, best first (the formula above); ties go to the newer article."""
+    w = weights or RANKING
+    scored = []
+    for c in candidates:
+        in_title, coverage = _title_share(query, text.normalize(c.title))
+        relevance = (
+            1.0
+            + w["title"] * in_title
+            + w["coverage"] * coverage
+            + w["title_words"] * ("title_words" in c.arms)
+            + w["words"] * ("words" in c.arms)
+            + w["meta"] * ("meta" in c.arms)
+        )
+        age_days = max((now - c.published_at).total_seconds() / 86400.0, 0.0) if c.published_at else 365.0
+        scored.append((relevance * (1.0 + RECENCY_BOOST / (1.0 + age_days / RECENCY_DAYS)), c.article_id))
+    scored.sort(reverse=True)
+    return [pk for _, pk in scored]
+
+
+def page_of(query: Query, candidates: list[Candidate], *, offset: int, limit: int, capped: bool, now: datetime) -> Page:
+    """The requested page of the ranked candidates, with the count and the matched rumours' debunkers."""
+    if not candidates:
+        return Page([], 0)
+    newest = sorted((c.article_id for c in candidates if "all" in c.arms), reverse=True)
+    scored = set(newest[:RANKED])
+    best = [c for c in candidates if c.article_id in scored or len(c.arms) > 1 or "all" not in c.arms]
+    ranked = rank(query, best, now)
+    seen = set(ranked)
+    ranked += [pk for pk in newest if pk not in seen]  # deep pages of broad queries: newest first
+    debunkers = sorted({c.rumour_debunked_by for c in candidates if c.rumour_debunked_by})
+    total = min(CANDIDATES, len(newest)) if capped else len(ranked)
+    return Page(ranked[offset : offset + limit], total, debunkers, capped)
 
 
 class SearchBackend:
@@ -116,7 +193,15 @@ class SearchBackend:
 
     def index(self, documents: list[Document]) -> None:
         """Add or replace these articles in the index."""
+        self.write([(doc.article_id, doc.columns()) for doc in documents])
+
+    def write(self, rows: list[tuple[int, dict[str, list[str]]]], *, replace: bool = True) -> None:
+        """Store already tokenized articles (article id, Document.columns()). `replace=False` promises that
+        none of them is in the index yet (a rebuild after clear()), which saves the deletes."""
         raise NotImplementedError
+
+    def optimize(self) -> None:
+        """After a bulk rebuild: whatever the engine needs to plan and answer queries well."""
 
     def remove(self, article_ids: list[int]) -> None:
         """Take these articles out of the index (a no-op for ids that are not in it)."""
@@ -137,4 +222,13 @@ class SearchBackend:
     ) -> Page:
         """Matching published article ids, best first, with the total and the debunking articles of any
         matched rumour (`Page.debunked_by`). `any_term` relaxes AND between terms to OR."""
+        if not query.terms:
+            return Page([], 0)
+        found, capped = self.candidates(query, filters, exclude=exclude, any_term=any_term)
+        return page_of(query, found, offset=offset, limit=limit, capped=capped, now=timezone.now())
+
+    def candidates(
+        self, query: Query, filters: Filters, *, exclude: list[int] | tuple = (), any_term=False
+    ) -> tuple[list[Candidate], bool]:
+        """The bounded candidate set (see ARMS) and whether the newest-matches arm was cut off."""
         raise NotImplementedError

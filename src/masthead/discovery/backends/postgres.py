@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from masthead.discovery.backends.base import (
-    RECENCY_BOOST,
-    RECENCY_DAYS,
-    Document,
+    ARM_LIMIT,
+    ARMS,
+    CANDIDATES,
+    Candidate,
     Filters,
-    Page,
     Query,
     SearchBackend,
     Term,
@@ -23,7 +23,6 @@ from masthead.discovery.backends.base import (
 from masthead.discovery.search_models import SearchEntry
 
 WEIGHT_OF = {"title_w": "A", "title_g": "B", "meta_w": "B", "body_w": "C", "meta_g": "C", "body_g": "D"}
-RANK_WEIGHTS = "{0.05, 0.2, 0.5, 1.0}"  # D, C, B, A
 GRAM = "~"
 MAX_POSITION = 16383  # PostgreSQL's limit; later tokens share it (still found, not as phrases)
 
@@ -46,33 +45,51 @@ def tsvector_literal(columns: dict[str, list[str]]) -> str:
     return " ".join(f"{_lexeme(t)}:{','.join(p[:256])}" for t, p in entries.items())
 
 
-def term_tsquery(term: Term) -> str:
-    words = " & ".join(_lexeme(w) + (":*" if term.prefix else "") for w in term.words)
-    parts = [f"({words})"]
-    if len(term.grams) == 1 and len(term.grams[0]) == 1:
-        parts.append(_lexeme(GRAM + term.grams[0]) + ":*")
-    elif term.grams:
-        parts.append("(" + " <-> ".join(_lexeme(GRAM + g) for g in term.grams) + ")")
+# Weight labels that make each candidate arm (base.ARMS): (for the word part, for the bigram part);
+# None leaves that part out. A title words, B title bigrams and meta words, C meta bigrams and body words.
+ARM_WEIGHTS = {
+    "all": ("", ""),
+    "title": ("A", "B"),
+    "title_words": ("A", None),
+    "words": ("ABC", None),
+    "meta": ("B", "C"),
+}
+
+
+def term_tsquery(term: Term, arm: str = "all") -> str:
+    word_weight, gram_weight = ARM_WEIGHTS[arm]
+    label = ":" + ("*" if term.prefix else "") + word_weight if term.prefix or word_weight else ""
+    parts = ["(" + " & ".join(_lexeme(w) + label for w in term.words) + ")"]
+    if gram_weight is not None:
+        if len(term.grams) == 1 and len(term.grams[0]) == 1:
+            parts.append(_lexeme(GRAM + term.grams[0]) + ":*" + gram_weight)
+        elif term.grams:
+            gram_label = ":" + gram_weight if gram_weight else ""
+            parts.append("(" + " <-> ".join(_lexeme(GRAM + g) + gram_label for g in term.grams) + ")")
     return "(" + " | ".join(parts) + ")"
 
 
-def tsquery_literal(query: Query, any_term: bool = False) -> str:
-    return (" | " if any_term else " & ").join(term_tsquery(t) for t in query.terms)
+def tsquery_literal(query: Query, any_term: bool = False, arm: str = "all") -> str:
+    return (" | " if any_term else " & ").join(term_tsquery(t, arm) for t in query.terms)
 
 
 class PostgresBackend(SearchBackend):
     vendor = "postgresql"
 
-    def index(self, documents: list[Document]) -> None:
-        if not documents:
+    def write(self, rows, *, replace: bool = True) -> None:
+        if not rows:
             return
-        rows = [(doc.article_id, tsvector_literal(doc.columns())) for doc in documents]
+        values = [(pk, tsvector_literal(columns)) for pk, columns in rows]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO discovery_searchentry (article_id, indexed_at, document) VALUES (%s, now(), %s::tsvector) "
                 "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document, indexed_at = now()",
-                rows,
+                values,
             )
+
+    def optimize(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE discovery_searchentry")  # fresh statistics after a bulk rebuild
 
     def remove(self, article_ids: list[int]) -> None:
         if article_ids:
@@ -81,49 +98,50 @@ class PostgresBackend(SearchBackend):
     def clear(self) -> None:
         SearchEntry.objects.all().delete()
 
-    def search(self, query, filters: Filters, *, offset, limit, exclude=(), any_term=False) -> Page:
-        if not query.terms:
-            return Page([], 0)
-        where = ["e.document @@ q.query", "a.status = 'published'"]
-        params: list = [tsquery_literal(query, any_term)]
-        if filters.channel_id:
-            where.append("a.channel_id = %s")
-            params.append(filters.channel_id)
-        if filters.account_id:
-            where.append("a.account_id = %s")
-            params.append(filters.account_id)
-        if filters.since:
-            where.append("a.published_at >= %s")
-            params.append(filters.since)
-        if filters.until:
-            where.append("a.published_at < %s")
-            params.append(filters.until)
-        if exclude:
-            where.append("e.article_id <> ALL(%s)")
-            params.append([int(pk) for pk in exclude])
+    def candidates(self, query, filters, *, exclude=(), any_term=False) -> tuple[list[Candidate], bool]:
+        where, where_params = _where(filters, exclude)
+        arms_sql, params = [], []
+        for number, arm in enumerate(ARMS):
+            keep = CANDIDATES if arm == "all" else ARM_LIMIT
+            arms_sql.append(
+                f"(SELECT e.article_id AS id, {number} AS arm FROM discovery_searchentry e "
+                "JOIN articles_article a ON a.id = e.article_id "
+                f"WHERE e.document @@ %s::tsquery AND {where} ORDER BY e.article_id DESC LIMIT {keep})"
+            )
+            params += [tsquery_literal(query, any_term, arm), *where_params]
         sql = (
-            "SELECT e.article_id, count(*) OVER (), "
-            "string_agg(CASE WHEN a.mark = 'rumour' THEN a.debunked_by_id::text END, ',') OVER () "
-            "FROM discovery_searchentry e CROSS JOIN (SELECT %s::tsquery AS query) q "
-            "JOIN articles_article a ON a.id = e.article_id "
-            f"WHERE {' AND '.join(where)} "
-            f"ORDER BY ts_rank('{RANK_WEIGHTS}', e.document, q.query) * (1.0 + {RECENCY_BOOST} / "
-            f"(1.0 + greatest(extract(epoch from now() - a.published_at) / 86400.0, 0) / {RECENCY_DAYS})) DESC, "
-            "a.id DESC LIMIT %s OFFSET %s"
+            "SELECT c.id, string_agg(c.arm::text, ','), a.title, a.published_at, "
+            "CASE WHEN a.mark = 'rumour' THEN a.debunked_by_id END "
+            f"FROM ({' UNION ALL '.join(arms_sql)}) c JOIN articles_article a ON a.id = c.id "
+            "GROUP BY c.id, a.id"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, int(limit), int(offset)])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
-            if not rows and offset:
-                cursor.execute(sql, [*params, 1, 0])
-                rows_first = cursor.fetchall()
-                if not rows_first:
-                    return Page([], 0)
-                return Page([], rows_first[0][1], _ids(rows_first[0][2]))
-        if not rows:
-            return Page([], 0)
-        return Page([r[0] for r in rows], rows[0][1], _ids(rows[0][2]))
+        candidates, in_all = [], 0
+        for pk, arms, title, published_at, debunker in rows:
+            kinds = {ARMS[int(n)] for n in arms.split(",")}
+            in_all += "all" in kinds
+            candidates.append(Candidate(pk, title, published_at, kinds, debunker))
+        return candidates, in_all >= CANDIDATES
 
 
-def _ids(joined: str | None) -> list[int]:
-    return sorted({int(x) for x in joined.split(",")}) if joined else []
+def _where(filters: Filters, exclude) -> tuple[str, list]:
+    where = ["a.status = 'published'"]
+    params: list = []
+    if filters.channel_id:
+        where.append("a.channel_id = %s")
+        params.append(filters.channel_id)
+    if filters.account_id:
+        where.append("a.account_id = %s")
+        params.append(filters.account_id)
+    if filters.since:
+        where.append("a.published_at >= %s")
+        params.append(filters.since)
+    if filters.until:
+        where.append("a.published_at < %s")
+        params.append(filters.until)
+    if exclude:
+        where.append("a.id <> ALL(%s)")
+        params.append([int(pk) for pk in exclude])
+    return " AND ".join(where), params

@@ -97,9 +97,14 @@ def related_articles(article: Article, limit: int = LIMIT) -> list[Article]:
 
 
 def _fallback(article: Article, limit: int) -> list[Article]:
-    ids = latest_ids_per_group("channel_id", [article.channel_id], limit + 4)
-    rows = for_listing().filter(pk__in=[i for i in ids if i != article.pk], reach_limited=False)
-    items = sorted(rows, key=lambda a: a.published_at, reverse=True)[:limit]
+    # One query along the (channel, status, published_at) index.
+    rows = (
+        for_listing()
+        .filter(channel_id=article.channel_id, status=Article.Status.PUBLISHED, reach_limited=False)
+        .exclude(pk=article.pk)
+        .order_by("-published_at", "-id")
+    )
+    items = list(rows[:limit])
     for item in items:
         item.related_reason = [SAME_CHANNEL]
     return items

@@ -4,12 +4,10 @@ and the 无障碍 tools (text size, high contrast, large cursor, reading guide, 
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
 from django.core.files.base import ContentFile
 
 from masthead.accounts.models import Account
 from tests import factories
-from tests.e2e.test_studio import _channels, browser  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -35,13 +33,20 @@ def site():
         "<p>" + "清晨的江边，雾气慢慢散开，早起的人们沿着步道散步。" * 6 + "</p>"
         f'<figure><img data-image="{figure.pk}"></figure><h2>一位老人的故事</h2>'
         "<blockquote><p>每天来这里走一走，心里就踏实。</p></blockquote><ul><li>早上六点</li><li>傍晚五点</li></ul>"
-        + "<p>" + "他说，江水每天都不一样，但这条路陪了他三十年。" * 5 + "</p>"
+        + "<p>"
+        + "他说，江水每天都不一样，但这条路陪了他三十年。" * 5
+        + "</p>"
     )
     for n, slug in enumerate(["tech", "sports", "tech"]):
         cover = factories.image(account=author, alt=f"封面图{n}", caption="城市一角", label="illustration")
         article = factories.article(
-            account_=author, channel_=factories.channel(slug), title=f"江边晨雾里的老人与城市 第{n + 1}篇",
-            body=body, cover=cover, is_original=True, source="作者实地采访",
+            account_=author,
+            channel_=factories.channel(slug),
+            title=f"江边晨雾里的老人与城市 第{n + 1}篇",
+            body=body,
+            cover=cover,
+            is_original=True,
+            source="作者实地采访",
         )
     return {
         "home": "/",
@@ -53,7 +58,7 @@ def site():
     }
 
 
-def _context(browser, live_server, *, care: bool, width: int = 1280, **options):  # noqa: F811
+def _context(browser, live_server, *, care: bool, width: int = 1280, **options):
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", viewport={"width": width, "height": 900}, **options
     )
@@ -77,7 +82,7 @@ def _violations(page, *, care: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("care", [False, True], ids=["standard", "care"])
-def test_every_reader_page_passes_axe_in_both_editions(browser, live_server, site, care):  # noqa: F811
+def test_every_reader_page_passes_axe_in_both_editions(browser, live_server, site, care):
     context = _context(browser, live_server, care=care)
     page = context.new_page()
     found = {}
@@ -93,7 +98,7 @@ def test_every_reader_page_passes_axe_in_both_editions(browser, live_server, sit
     assert found == {}
 
 
-def test_pages_fit_a_320px_screen_and_200_percent_zoom(browser, live_server, site):  # noqa: F811
+def test_pages_fit_a_320px_screen_and_200_percent_zoom(browser, live_server, site):
     # 200 % zoom of a 1280 px window is a 640 px layout viewport; 320 px is the narrowest phone (WCAG 1.4.10).
     for width in (320, 640):
         for care in (False, True):
@@ -110,7 +115,8 @@ def test_pages_fit_a_320px_screen_and_200_percent_zoom(browser, live_server, sit
 
 CONTRAST = """(el) => {
   const rgb = (s) => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  const lum = ([r, g, b]) => [r, g, b]
+    .map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
     .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
   let bg = el, colour = "rgba(0, 0, 0, 0)";
   while (bg && (colour = getComputedStyle(bg).backgroundColor) === "rgba(0, 0, 0, 0)") bg = bg.parentElement;
@@ -118,18 +124,22 @@ CONTRAST = """(el) => {
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
 # Links and controls smaller than 60 × 60 px, outside running text (where WCAG exempts inline links).
-SMALL_TARGETS = """() => [...document.querySelectorAll("a, button, summary, input:not([type=hidden]), select, textarea")]
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    "a, button, summary, input:not([type=hidden]), select, textarea")]
   .filter((el) => el.offsetParent !== null && !el.closest(".article-body, .disclaimer, .skip-link, [hidden]"))
   .filter((el) => { const r = el.getBoundingClientRect(); return r.width < 59.5 || r.height < 59.5; })
   .map((el) => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 12)}"`)"""
 OVERLAYS = """() => [...document.querySelectorAll("body *")].filter((el) => {
   const p = getComputedStyle(el).position;
-  return (p === "fixed" || p === "sticky") && el.offsetParent !== null || (p === "fixed" && getComputedStyle(el).display !== "none");
+  const shown = el.offsetParent !== null || (p === "fixed" && getComputedStyle(el).display !== "none");
+  return (p === "fixed" || p === "sticky") && shown;
 }).map((el) => el.className)"""
 
 
 def test_one_switch_turns_the_care_edition_on_and_off_and_keeps_the_reader_on_the_article(
-    browser, live_server, site  # noqa: F811
+    browser,
+    live_server,
+    site,
 ):
     # Without JavaScript: the switch is a plain link and the choice a cookie.
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False)
@@ -149,7 +159,7 @@ def test_one_switch_turns_the_care_edition_on_and_off_and_keeps_the_reader_on_th
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_the_care_edition_keeps_its_measurable_promises(browser, live_server, site, width):  # noqa: F811
+def test_the_care_edition_keeps_its_measurable_promises(browser, live_server, site, width):
     context = _context(browser, live_server, care=True, width=width)
     page = context.new_page()
     page.goto(site["article"])
@@ -173,7 +183,7 @@ def test_the_care_edition_keeps_its_measurable_promises(browser, live_server, si
     context.close()
 
 
-def test_the_care_home_page_says_where_to_start(browser, live_server, site):  # noqa: F811
+def test_the_care_home_page_says_where_to_start(browser, live_server, site):
     context = _context(browser, live_server, care=True, width=375)
     page = context.new_page()
     page.goto("/")
@@ -202,7 +212,7 @@ def _root_font(page) -> float:
 
 
 @pytest.mark.parametrize("care", [False, True], ids=["standard", "care"])
-def test_the_tools_work_from_the_keyboard_and_are_remembered(browser, live_server, site, care):  # noqa: F811
+def test_the_tools_work_from_the_keyboard_and_are_remembered(browser, live_server, site, care):
     context = _context(browser, live_server, care=care)
     page = context.new_page()
     page.goto(site["article"])
@@ -232,7 +242,9 @@ def test_the_tools_work_from_the_keyboard_and_are_remembered(browser, live_serve
     toolbar.get_by_role("button", name="阅读辅助线").click()
     page.mouse.move(200, 420)
     guide = page.locator(".a11y-guide-line")
-    assert guide.is_visible() and guide.bounding_box()["y"] == pytest.approx(420 - guide.bounding_box()["height"] / 2, abs=2)
+    assert guide.is_visible() and guide.bounding_box()["y"] == pytest.approx(
+        420 - guide.bounding_box()["height"] / 2, abs=2
+    )
 
     page.goto(site["channel"])  # remembered across pages, applied before the first paint
     assert _root_font(page) == pytest.approx(base * 1.25)
@@ -243,7 +255,7 @@ def test_the_tools_work_from_the_keyboard_and_are_remembered(browser, live_serve
     context.close()
 
 
-def test_read_aloud_reads_the_article_in_chinese_and_stops(browser, live_server, site):  # noqa: F811
+def test_read_aloud_reads_the_article_in_chinese_and_stops(browser, live_server, site):
     context = _context(browser, live_server, care=False)
     context.add_init_script(SPEECH_RECORDER)
     page = context.new_page()
@@ -265,7 +277,7 @@ def test_read_aloud_reads_the_article_in_chinese_and_stops(browser, live_server,
     context.close()
 
 
-def test_without_javascript_the_accessibility_link_leads_to_its_page(browser, live_server, site):  # noqa: F811
+def test_without_javascript_the_accessibility_link_leads_to_its_page(browser, live_server, site):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     page.goto(site["article"])

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from masthead.engagement.models import Comment
-from tests.e2e.test_studio import _channels, _logged_in_context, browser  # noqa: F401 (fixtures)
+from tests.e2e.conftest import logged_in_context as _logged_in_context
 from tests.engagement.comment_helpers import creator_article, post, reader
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -31,7 +31,7 @@ def _same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
 
-def test_comment_reply_like_sort_and_removal_without_reloads(browser, live_server):  # noqa: F811
+def test_comment_reply_like_sort_and_removal_without_reloads(browser, live_server):
     author, item = creator_article(title="浏览器里的跟帖")
     earlier = post(reader("老读者"), item, "两小时前的跟帖")
     Comment.objects.filter(pk=earlier.pk).update(created_at=timezone.now() - timedelta(hours=2))

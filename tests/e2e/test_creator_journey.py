@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from masthead.accounts.models import Account, Application
 from masthead.articles.models import Article
 from tests import factories
-from tests.e2e.test_studio import _channels, _logged_in_context, _wait_saved, browser  # noqa: F401
+from tests.e2e.conftest import logged_in_context as _logged_in_context
+from tests.e2e.test_studio import _wait_saved
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,7 @@ def _sign_up(page, username: str) -> None:
     page.wait_for_url(re.compile(r"/(me/)?$"))
 
 
-def test_sign_up_apply_get_approved_write_offline_publish_and_be_found(browser, live_server, tmp_path):  # noqa: F811
+def test_sign_up_apply_get_approved_write_offline_publish_and_be_found(browser, live_server, tmp_path):
     errors: list[str] = []
     creator_context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     creator_context.set_default_timeout(10_000)

@@ -10,7 +10,6 @@ from masthead.accounts.models import Follow
 from masthead.engagement import counters
 from masthead.engagement.models import ArticleLike, ArticleSharer
 from tests import factories
-from tests.e2e.test_studio import _channels, browser  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 PASSWORD = "a sturdy pass phrase 2026"
@@ -25,7 +24,7 @@ def _sign_in(page, username: str, next_url: str) -> None:
     page.wait_for_url(re.compile(re.escape(next_url) + "$"))
 
 
-def test_follow_and_like_without_reload_then_unfollow_on_my_page(browser, live_server):  # noqa: F811
+def test_follow_and_like_without_reload_then_unfollow_on_my_page(browser, live_server):
     writer = factories.account(name="江边观察")
     item = factories.article(account_=writer, title="江水为什么会变色")
     reader = get_user_model().objects.create_user("duzhe", password=PASSWORD)
@@ -74,7 +73,7 @@ def test_follow_and_like_without_reload_then_unfollow_on_my_page(browser, live_s
     assert errors == []
 
 
-def test_copying_the_link_counts_one_share(browser, live_server):  # noqa: F811
+def test_copying_the_link_counts_one_share(browser, live_server):
     item = factories.article()
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -94,7 +93,7 @@ def test_copying_the_link_counts_one_share(browser, live_server):  # noqa: F811
 
 
 @pytest.mark.parametrize("javascript", [False, True])
-def test_the_wechat_qr_code_counts_a_share_only_once_shown(browser, live_server, javascript):  # noqa: F811
+def test_the_wechat_qr_code_counts_a_share_only_once_shown(browser, live_server, javascript):
     item = factories.article()
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=javascript)
     context.set_default_timeout(10_000)

@@ -13,7 +13,7 @@ from masthead.articles.models import Article
 from masthead.moderation.models import Report
 from tests import factories
 from tests.accounts.test_join import editor, user
-from tests.e2e.test_studio import _channels, _logged_in_context, browser  # noqa: F401
+from tests.e2e.conftest import logged_in_context as _logged_in_context
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ def my_reports_page(request: HttpRequest) -> HttpResponse:
 urlpatterns = [path("e2e/my-reports/", my_reports_page), path("", include("masthead.urls"))]
 
 
-def test_report_an_article_editor_upholds_with_take_down_reporter_sees_the_outcome(browser, live_server, settings):  # noqa: F811
+def test_report_an_article_editor_upholds_with_take_down_reporter_sees_the_outcome(browser, live_server, settings):
     settings.ROOT_URLCONF = __name__
     article = factories.article(title="一篇编造数据的文章")
     reader, boss = user("reader"), editor("boss")

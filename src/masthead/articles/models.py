@@ -141,9 +141,7 @@ class Article(models.Model):
             models.Index(fields=["account", "status", "-published_at"], name="article_account_pub"),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["import_key"], condition=~models.Q(import_key=""), name="unique_import_key"
-            )
+            models.UniqueConstraint(fields=["import_key"], condition=~models.Q(import_key=""), name="unique_import_key")
         ]
 
     def __str__(self) -> str:

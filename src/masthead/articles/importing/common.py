@@ -15,8 +15,8 @@ read); everything else is decided here, once for all formats:
   the indexes are rebuilt once at the end (masthead.discovery.rebuild).
 """
 
-import html
 import hashlib
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field

@@ -1,6 +1,6 @@
 """Search latency at scale: p50/p95 of search() over a few hundred realistic queries.
 
-    .venv/bin/python bench/search.py [--articles 100000] [--queries 300]
+    .venv/bin/python bench/search.py [--articles 100000] [--queries 300] [--slowest 20]
 
 Prepares the database in MASTHEAD_DATA_DIR (default var/bench, shared with bench/pages.py): migrate,
 demo content, synthetic articles (demo/synthetic.py) up to --articles, and `masthead reindex` when the
@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--reindex", action="store_true", help="time a full rebuild of the index first")
+    parser.add_argument("--slowest", type=int, default=0, help="list the N slowest queries (with their options)")
     args = parser.parse_args()
     prepare(args.articles)
     if args.reindex:
@@ -115,13 +116,16 @@ def main() -> None:
     qs = queries(args.queries, rng)
     for q, options in qs[:20]:  # warm caches and the segmenter
         search(q, **options)
-    times, totals, capped = [], [], 0
+    times, totals, capped, timed = [], [], 0, []
     for q, options in qs:
         started = time.perf_counter()
         results = search(q, **options)
         times.append((time.perf_counter() - started) * 1000)
         totals.append(results.total)
         capped += results.capped
+        timed.append((times[-1], q, {k: getattr(v, "pk", v) for k, v in options.items()}, results.total))
+    for ms, q, options, total in sorted(timed, key=lambda t: t[0], reverse=True)[: args.slowest]:
+        print(f"  {ms:8.1f} ms  {q!r} {options} ({total} matches)")
     times.sort()
     p = lambda f: times[min(len(times) - 1, int(f * len(times)))]  # noqa: E731
     indexed = SearchEntry.objects.count()

@@ -2,8 +2,9 @@
 
 `SearchEntry` records which articles are in the index, on every database. The terms themselves live
 where each engine wants them: on SQLite in the FTS5 table `discovery_search_fts` (made by migration
-0002, rowid = article id), on PostgreSQL in the `document` tsvector column that migration 0002 adds
-to this model's table (with a GIN index). See docs/search.md.
+0002, rowid = article id), on PostgreSQL in the tsvector columns `document` (migration 0002) and
+`head` (title and meta only, migration 0003) that are added to this model's table, each with a GIN
+index. See docs/search.md.
 """
 
 from django.db import models

@@ -1,9 +1,19 @@
-"""PostgreSQL engine: one tsvector per article over our own tokens, a GIN index, ts_rank + recency.
+"""PostgreSQL engine: two tsvectors per article over our own tokens, each with a GIN index.
 
-The tsvector is built in Python from the same six token columns as on SQLite, with weights that
-carry the ranking: A title words, B title bigrams and meta words, C body words and meta bigrams,
-D body bigrams. Bigrams are stored with a "~" prefix so that a bigram never counts as a word.
-Positions follow the token order, so a term's bigrams are matched as a phrase (<->).
+The tsvectors are built in Python from the same six token columns as on SQLite. `document` holds all
+six, weighted A title words, B title bigrams and meta words, C body words and meta bigrams, D body
+bigrams; `head` (migration 0003) holds only the title and meta columns, each lexeme tagged with its
+column instead of weighted.
+Bigrams are stored with a "~" prefix so that a bigram never counts as a word. Positions follow the
+token order, so a term's bigrams are matched as a phrase (<->).
+
+Why two: a weight-restricted tsquery (the title and meta arms) makes PostgreSQL recheck every GIN
+match against the stored tsvector, and `document` is large and toasted, so a common word cost seconds.
+Those arms use the small, unweighted `head`, which GIN answers without a recheck (phrases excepted);
+the "all" and "words" arms need no weights and stay on `document`.
+Each arm collects its matches through the GIN index first (a materialized CTE), sorts the ids and only
+then joins the article table, stopping at the arm's limit; the planner otherwise tends to walk the
+primary key backwards and test every row's tsvector.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from masthead.discovery.backends.base import (
     ARM_LIMIT,
     ARMS,
     CANDIDATES,
+    FILTER_SCAN,
     Candidate,
     Filters,
     Query,
@@ -31,12 +42,18 @@ def _lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(columns: dict[str, list[str]]) -> str:
+DOCUMENT_COLUMNS = ("title_w", "title_g", "meta_w", "meta_g", "body_w", "body_g")
+# `head` has no weights: each lexeme carries its column instead ("T" title, "M" meta; tokens are lower
+# case, so no token starts with these). A GIN match then needs no recheck, except for phrases.
+HEAD_TAG = {"title_w": "T", "title_g": "T", "meta_w": "M", "meta_g": "M"}
+
+
+def tsvector_literal(columns: dict[str, list[str]], *, head: bool = False) -> str:
     entries: dict[str, list[str]] = {}
     position = 0
-    for name in ("title_w", "title_g", "meta_w", "meta_g", "body_w", "body_g"):
-        weight = WEIGHT_OF[name]
-        prefix = GRAM if name.endswith("_g") else ""
+    for name in HEAD_TAG if head else DOCUMENT_COLUMNS:
+        weight = "" if head else WEIGHT_OF[name]
+        prefix = (HEAD_TAG[name] if head else "") + (GRAM if name.endswith("_g") else "")
         position += 1  # a gap: a phrase must not run from one column into the next
         for token in columns[name]:
             position = min(position + 1, MAX_POSITION)
@@ -45,27 +62,28 @@ def tsvector_literal(columns: dict[str, list[str]]) -> str:
     return " ".join(f"{_lexeme(t)}:{','.join(p[:256])}" for t, p in entries.items())
 
 
-# Weight labels that make each candidate arm (base.ARMS): (for the word part, for the bigram part);
-# None leaves that part out. A title words, B title bigrams and meta words, C meta bigrams and body words.
-ARM_WEIGHTS = {
-    "all": ("", ""),
-    "title": ("A", "B"),
-    "title_words": ("A", None),
-    "words": ("ABC", None),
-    "meta": ("B", "C"),
+# How each candidate arm (base.ARMS) is asked: (column, tag of the word part, tag of the bigram part);
+# None leaves the bigram part out. "words" is every term a word token anywhere in `document` (bigrams
+# carry "~", so an unprefixed lexeme is always a word); the title and meta arms use `head`'s tags.
+ARM_QUERY = {
+    "all": ("document", "", ""),
+    "title": ("head", "T", "T"),
+    "title_words": ("head", "T", None),
+    "words": ("document", "", None),
+    "meta": ("head", "M", "M"),
 }
 
 
 def term_tsquery(term: Term, arm: str = "all") -> str:
-    word_weight, gram_weight = ARM_WEIGHTS[arm]
-    label = ":" + ("*" if term.prefix else "") + word_weight if term.prefix or word_weight else ""
-    parts = ["(" + " & ".join(_lexeme(w) + label for w in term.words) + ")"]
-    if gram_weight is not None:
+    _, word_tag, gram_tag = ARM_QUERY[arm]
+    label = ":*" if term.prefix else ""
+    parts = ["(" + " & ".join(_lexeme(word_tag + w) + label for w in term.words) + ")"]
+    if gram_tag is not None:
+        grams = [_lexeme(gram_tag + GRAM + g) for g in term.grams]
         if len(term.grams) == 1 and len(term.grams[0]) == 1:
-            parts.append(_lexeme(GRAM + term.grams[0]) + ":*" + gram_weight)
-        elif term.grams:
-            gram_label = ":" + gram_weight if gram_weight else ""
-            parts.append("(" + " <-> ".join(_lexeme(GRAM + g) + gram_label for g in term.grams) + ")")
+            parts.append(grams[0] + ":*")
+        elif grams:
+            parts.append("(" + " <-> ".join(grams) + ")")
     return "(" + " | ".join(parts) + ")"
 
 
@@ -79,11 +97,12 @@ class PostgresBackend(SearchBackend):
     def write(self, rows, *, replace: bool = True) -> None:
         if not rows:
             return
-        values = [(pk, tsvector_literal(columns)) for pk, columns in rows]
+        values = [(pk, tsvector_literal(columns), tsvector_literal(columns, head=True)) for pk, columns in rows]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
-                "INSERT INTO discovery_searchentry (article_id, indexed_at, document) VALUES (%s, now(), %s::tsvector) "
-                "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document, indexed_at = now()",
+                "INSERT INTO discovery_searchentry (article_id, indexed_at, document, head) "
+                "VALUES (%s, now(), %s::tsvector, %s::tsvector) ON CONFLICT (article_id) DO UPDATE "
+                "SET document = EXCLUDED.document, head = EXCLUDED.head, indexed_at = now()",
                 values,
             )
 
@@ -100,30 +119,57 @@ class PostgresBackend(SearchBackend):
 
     def candidates(self, query, filters, *, exclude=(), any_term=False) -> tuple[list[Candidate], bool]:
         where, where_params = _where(filters, exclude)
-        arms_sql, params = [], []
+        matches_sql, arms_sql, params = [], [], []
         for number, arm in enumerate(ARMS):
-            keep = CANDIDATES if arm == "all" else ARM_LIMIT
-            arms_sql.append(
-                f"(SELECT e.article_id AS id, {number} AS arm FROM discovery_searchentry e "
-                "JOIN articles_article a ON a.id = e.article_id "
-                f"WHERE e.document @@ %s::tsquery AND {where} ORDER BY e.article_id DESC LIMIT {keep})"
+            # Every match's id straight from the GIN index (MATERIALIZED keeps the planner from
+            # pushing the LIMIT down into a backward primary-key walk that tests each row)…
+            matches_sql.append(
+                f"m{number} AS MATERIALIZED (SELECT article_id FROM discovery_searchentry "
+                f"WHERE {ARM_QUERY[arm][0]} @@ %s::tsquery)"
             )
-            params += [tsquery_literal(query, any_term, arm), *where_params]
+            params.append(tsquery_literal(query, any_term, arm))
+        filtered = bool(filters.channel_id or filters.account_id or filters.since or filters.until)
+        for number, arm in enumerate(ARMS):
+            # …then newest first, each checked against its article row by primary key (a LATERAL
+            # subquery: always a nested loop, so it stops at the arm's limit instead of merging with a
+            # walk over the whole article table). With filters, as on SQLite, only the newest
+            # FILTER_SCAN matches are looked at (a fifth for the stronger arms): each check reads a row.
+            keep = CANDIDATES if arm == "all" else ARM_LIMIT
+            scan = f"LIMIT {FILTER_SCAN if arm == 'all' else FILTER_SCAN // 5}" if filtered else "OFFSET 0"
+            arms_sql.append(
+                f"(SELECT s.article_id AS id, {number} AS arm "
+                f"FROM (SELECT article_id FROM m{number} ORDER BY article_id DESC {scan}) s "
+                "CROSS JOIN LATERAL (SELECT 1 FROM articles_article a "
+                f"WHERE a.id = s.article_id AND {where} OFFSET 0) ok "
+                f"ORDER BY s.article_id DESC LIMIT {keep})"
+            )
+            params += where_params
+        if filtered:  # one more row, id 0: how many matches there are, up to FILTER_SCAN
+            arms_sql.append(f"(SELECT 0, count(*) FROM (SELECT 1 FROM m0 LIMIT {FILTER_SCAN}) n)")
         sql = (
+            f"WITH {', '.join(matches_sql)} "
             "SELECT c.id, string_agg(c.arm::text, ','), a.title, a.published_at, "
             "CASE WHEN a.mark = 'rumour' THEN a.debunked_by_id END "
-            f"FROM ({' UNION ALL '.join(arms_sql)}) c JOIN articles_article a ON a.id = c.id "
+            f"FROM ({' UNION ALL '.join(arms_sql)}) c LEFT JOIN articles_article a ON a.id = c.id "
             "GROUP BY c.id, a.id"
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A sequential scan tests every row's tsvector (detoasting `document`: seconds), but the
+            # planner costs it as cheap once a term is common; the GIN index is always the better way.
+            cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+            cursor.execute("RESET enable_seqscan")  # inside an outer transaction, later queries plan as usual
+        scanned = 0
         candidates, in_all = [], 0
         for pk, arms, title, published_at, debunker in rows:
+            if pk == 0:
+                scanned = int(arms)
+                continue
             kinds = {ARMS[int(n)] for n in arms.split(",")}
             in_all += "all" in kinds
             candidates.append(Candidate(pk, title, published_at, kinds, debunker))
-        return candidates, in_all >= CANDIDATES
+        return candidates, in_all >= CANDIDATES or scanned >= FILTER_SCAN
 
 
 def _where(filters: Filters, exclude) -> tuple[str, list]:

@@ -13,7 +13,8 @@ from masthead.discovery.interests import infer_interests, set_personalized, visi
 from masthead.discovery.models import Dismissal, Interest
 from masthead.engagement.models import ReadingHistory
 from tests import factories
-from tests.e2e.test_studio import _logged_in_context, browser  # noqa: F401
+from tests.e2e.conftest import browser  # noqa: F401  (a fixture)
+from tests.e2e.conftest import logged_in_context as _logged_in_context
 
 pytestmark = pytest.mark.django_db
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are not in it.

@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-bench
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/related.py
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/hot.py
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench-quality $(BIN)/python bench/quality.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

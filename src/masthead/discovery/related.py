@@ -450,8 +450,3 @@ def _co_read_all() -> dict[int, dict[int, int]]:
                 if a != b:
                     pairs[a][b] += 1
     return {a: {b: n for b, n in counts.items() if n >= CO_READ_MIN} for a, counts in pairs.items()}
-
-
-# The receiver that keeps lists current lives in related_tasks; importing it here connects it wherever
-# the page code is loaded (discovery/apps.py should import it in ready()).
-from masthead.discovery import related_tasks  # noqa: E402, F401

@@ -38,7 +38,6 @@ from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, Task, task, task_backends
 from django.tasks.signals import task_enqueued
-from django.urls import get_resolver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -327,9 +326,6 @@ class WorkerProcess:
 
     def run(self, *, once: bool = False) -> None:
         """Run until stopped; with `once`, enqueue what is due, run every ready task, and return."""
-        # Receivers some apps connect from modules the URLconf imports (e.g. 相关推荐's) must be
-        # connected here too: the worker publishes scheduled articles just as a request would.
-        _ = get_resolver().url_patterns
         handlers = self._install_signals()
         log.info(
             "worker %s started (queues %s, scheduler %s)",

@@ -27,14 +27,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from masthead.accounts.models import Account  # noqa: E402
 from masthead.articles.models import Article, Tag  # noqa: E402
 from masthead.channels.models import Channel  # noqa: E402
-from masthead.demo.loader import DEMO_HANDLE, load_channel_articles, load_demo  # noqa: E402
-from masthead.demo.synthetic import generate_articles  # noqa: E402
 from masthead.discovery import text  # noqa: E402
 from masthead.discovery.indexing import reindex  # noqa: E402
 from masthead.discovery.search import search  # noqa: E402
@@ -57,14 +53,9 @@ def rebuild() -> None:
 
 
 def prepare(articles: int) -> None:
-    call_command("migrate", verbosity=0)
-    if not Account.objects.filter(handle=DEMO_HANDLE).exists():
-        log("loading the demo content …")
-        load_demo(log=lambda m: log(f"  {m}"))
-    synthetic = Article.objects.count() - len(load_channel_articles())
-    if synthetic < articles:
-        log(f"generating {articles - synthetic} synthetic articles …")
-        generate_articles(articles - synthetic, log=lambda m: log(f"  {m}"))
+    import pages  # the same database as bench/pages.py: migrate, demo, synthetic articles
+
+    pages.prepare(articles)
     published = Article.objects.filter(status=Article.Status.PUBLISHED).count()
     if SearchEntry.objects.count() < published:
         log(f"indexing {published} articles …")

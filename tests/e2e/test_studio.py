@@ -115,6 +115,9 @@ def test_write_insert_image_go_offline_come_back_and_publish(browser, live_serve
     # Chromium hands localStorage writes to the browser process in batches (seconds apart); a page closed
     # at once (as a test can, a person hardly) could drop the last one.
     page.wait_for_timeout(6000)
+    # Emulated offline does not cover the keepalive save a closing page sends (the page is gone by
+    # then), so that request could still reach the server: fail it as a real lost network would.
+    page.evaluate("() => { window.fetch = () => Promise.reject(new TypeError('Failed to fetch')); }")
     page.close()  # the laptop lid closes while still offline
     assert "断网以后" not in Article.objects.get(pk=article.pk).body_text
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "masthead.studio",
     "masthead.demo",
     "masthead.ops",
+    "masthead.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,10 +63,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "corsheaders",
 ]
 
 MIDDLEWARE = [
     "masthead.ops.logs.RequestTimingMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.articles.scheduler.PublishDueMiddleware",
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "masthead.api.middleware.ApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -188,6 +192,21 @@ MASTHEAD_HOT_NETWORK_FREE = int(os.environ.get("MASTHEAD_HOT_NETWORK_FREE", "4")
 
 # --- import (settings of this feature go between these lines) ---
 # --- end import ---
+
+# --- api ---
+# The JSON API (/api/v1/, docs/api.md). Rate limits as (requests, seconds): per personal access token,
+# and per address for everything else (sessions and anonymous readers); Redis holds them when configured.
+MASTHEAD_API_TOKEN_RATE = (int(os.environ.get("MASTHEAD_API_TOKEN_RATE", "600")), 60)
+MASTHEAD_API_IP_RATE = (int(os.environ.get("MASTHEAD_API_IP_RATE", "300")), 60)
+# JSON request bodies larger than this are refused with 413 (image uploads have MASTHEAD_MAX_UPLOAD_BYTES).
+MASTHEAD_API_MAX_BODY_BYTES = int(os.environ.get("MASTHEAD_API_MAX_BODY_BYTES", str(1024 * 1024)))
+# CORS is off: browsers on other sites may not call the API unless their origin is listed here
+# (comma-separated, e.g. https://app.example.com). Apps, mini-programs and servers need no CORS.
+CORS_ALLOWED_ORIGINS = env_list("MASTHEAD_API_CORS_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "authorization", "content-type", "idempotency-key", "x-csrftoken")
+CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed", "Location")
+# --- end api ---
 
 # --- worker ---
 # Where django.tasks run (docs/worker.md): "immediate" inside the request that enqueues them, no worker

@@ -5,6 +5,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
+from masthead.api.core import api
+
 
 def serve_media(request, path: str):
     # MEDIA_ROOT is read per request (not frozen at import) so tests and reconfiguration see the right folder.
@@ -32,6 +34,9 @@ urlpatterns = [
     path("search/", include("masthead.discovery.search_urls")),
     path("", include("masthead.discovery.hot_urls")),  # /hot/ and /review/hot/
     path("", include("masthead.discovery.urls")),  # feed, interests, how recommendation works
+    path("api/v1/docs/", include("masthead.api.docs_urls")),
+    path("api/v1/", api.urls),
+    path("me/tokens/", include("masthead.api.token_urls")),
     path("", include("masthead.web.urls")),
 ]
 

@@ -103,6 +103,7 @@ def page_key(request: HttpRequest) -> tuple[str, bool] | None:
         settings.MASTHEAD_PAGE_CACHE_SECONDS <= 0
         or request.method not in ("GET", "HEAD")
         or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or "HTTP_AUTHORIZATION" in request.META  # an API client with a token: its answers may be personal
     ):
         return None
     query, storable = [], True

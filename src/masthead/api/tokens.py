@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -41,7 +42,8 @@ def create_token(user, name: str, scopes) -> tuple[AccessToken, str]:
     if len(name) > NAME_MAX:
         raise ValidationError(_("令牌名称最多 %(n)d 个字。") % {"n": NAME_MAX}, code="name")
     chosen = clean_scopes(scopes)
-    type(user).objects.select_for_update().filter(pk=user.pk).first()  # serialise the count check per user
+    # Serialise the count check per user (get_user_model: request.user is a lazy wrapper, not the class).
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     if AccessToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_TOKENS:
         raise ValidationError(_("最多可以有 %(n)d 个有效令牌，请先撤销不用的。") % {"n": MAX_TOKENS}, code="limit")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

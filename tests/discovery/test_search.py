@@ -210,6 +210,7 @@ def test_search_page(client, publish, django_assert_max_num_queries):
         {"q": "x" * 500},
         {"q": "登山", "page": "abc"},
         {"q": "登山", "since": "not-a-date", "channel": "nope"},
+        {"q": "登山", "since": "0001-01-01", "until": "9999-12-31"},  # the extremes once overflowed
     ],
 )
 def test_search_page_never_errors_and_helps(client, params):

@@ -34,6 +34,7 @@ from masthead.articles.models import Article
 from masthead.discovery import hot, related, search
 from masthead.discovery.backends.base import MAX_QUERY_LENGTH
 from masthead.discovery.hot_score import HOT_TAG
+from masthead.discovery.search_views import EARLIEST, LATEST
 from masthead.engagement import comment_queries
 from masthead.engagement.comments import comment_url
 from masthead.engagement.models import Comment
@@ -44,9 +45,6 @@ router = Router(tags=["discovery"])
 
 MAX_COMMENT_PAGE = 10_000  # as comment_queries.parse_page clamps it
 QUOTE_LENGTH = 120  # the quoted comment, as _comment.html truncates it
-# Dates the search filters can take: nothing is published outside them, and beyond them the
-# conversion to UTC (or the inclusive end's next day) would overflow.
-EARLIEST, LATEST = date(1970, 1, 1), date(9999, 12, 30)
 
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="文章编号")]
 

@@ -16,12 +16,17 @@ from masthead.channels.queries import active_channels
 from masthead.discovery.hot import hot_articles
 from masthead.discovery.search import search
 
+# Dates the filters can take: nothing is published outside them, and beyond them the conversion to
+# UTC (or the inclusive end's next day) would overflow. The API clamps to the same range.
+EARLIEST, LATEST = date(1970, 1, 1), date(9999, 12, 30)
+
 
 def _date(value: str) -> date | None:
     try:
-        return date.fromisoformat(value.strip()) if value else None
+        day = date.fromisoformat(value.strip()) if value else None
     except ValueError:
         return None
+    return min(max(day, EARLIEST), LATEST) if day else None
 
 
 def _start_of(day: date | None) -> datetime | None:

@@ -19,6 +19,7 @@ from masthead.accounts import ratelimit
 from masthead.accounts.models import Notification
 from masthead.articles.models import Article
 from masthead.engagement import counters, readers
+from masthead.engagement.comments import RateLimited
 from masthead.engagement.models import ArticleLike, ArticleSharer, Favorite, ReadingHistory
 from masthead.web import pagecache
 
@@ -31,6 +32,8 @@ SHARE_TARGETS = ("weibo", "qq", "link", "qr")
 KEEP_SHARER_DAYS = 2
 # Share attempts per client address (attempts, seconds); a household behind one address shares far less.
 SHARE_LIMIT = ("share-ip", 60, 600)
+# Likes, favorites and follows per user: generous for a person, a wall for a script.
+REACTION_LIMIT = ("reaction-user", 60, 300)
 _sharers_purged_on: date | None = None
 
 
@@ -49,6 +52,16 @@ def _recount_likes(article_id: int) -> int:
     Article.objects.filter(pk=article_id).update(like_count=count)
     pagecache.purge(f"article:{article_id}")  # waits for the commit
     return count
+
+
+def count_reaction(user) -> None:
+    """Count one like, favorite or follow request of `user` (whatever its outcome); raises RateLimited
+    past REACTION_LIMIT. The pages and the API call it before the change, so one limit holds for both."""
+    scope = REACTION_LIMIT[0]
+    limit, window = ratelimit.configured(*REACTION_LIMIT)
+    state = ratelimit.hit(scope, str(user.pk), limit, window)
+    if not state.allowed:
+        raise RateLimited(state.retry_after, _("操作太频繁，请%(wait)s后再试。"))
 
 
 @transaction.atomic

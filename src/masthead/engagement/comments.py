@@ -35,14 +35,15 @@ LIKE_LIMIT_USER = ("comment-like-user", 60, 60)
 
 
 class RateLimited(ValidationError):
-    """Refused for going too fast; `retry_after` seconds until the next attempt can succeed."""
+    """Refused for going too fast; `retry_after` seconds until the next attempt can succeed.
 
-    def __init__(self, retry_after: int) -> None:
+    Other limits (reactions, reports) raise it too, with their own `message` (a %(wait)s format), so
+    every client answers them alike: the pages and the API with 429 and Retry-After."""
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
         self.retry_after = retry_after
-        super().__init__(
-            _("发帖太频繁了，请 %(wait)s后再试。") % {"wait": ratelimit.describe_wait(retry_after)},
-            code="rate_limited",
-        )
+        message = message or _("发帖太频繁了，请 %(wait)s后再试。")
+        super().__init__(message % {"wait": ratelimit.describe_wait(retry_after)}, code="rate_limited")
 
 
 # --- helpers ----------------------------------------------------------------------------------------------

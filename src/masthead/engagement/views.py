@@ -21,14 +21,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from masthead.accounts import actions as account_actions
-from masthead.accounts import ratelimit
 from masthead.accounts.models import Account
 from masthead.articles.models import Article
 from masthead.engagement import actions, personal
+from masthead.engagement.comments import RateLimited
 from masthead.web.templatetags.masthead import wan
 
-# Likes, favorites and follows per user: generous for a person, a wall for a script.
-REACTION_LIMIT = ("reaction-user", 60, 300)
 PAGE_SIZE = 30
 
 
@@ -74,12 +72,10 @@ def _react(request: HttpRequest, back: str, apply) -> HttpResponse:
         return _to_login(request, back)
     on = _wanted_state(request)
     back = _next(request, back)
-    scope = REACTION_LIMIT[0]
-    limit, window = ratelimit.configured(*REACTION_LIMIT)
-    state = ratelimit.hit(scope, str(request.user.pk), limit, window)
-    if not state.allowed:
-        wait = ratelimit.describe_wait(state.retry_after)
-        return _refuse(request, _("操作太频繁，请%(wait)s后再试。") % {"wait": wait}, 429, back, state.retry_after)
+    try:
+        actions.count_reaction(request.user)
+    except RateLimited as limited:
+        return _refuse(request, limited.messages[0], 429, back, limited.retry_after)
     try:
         payload = apply(on)
     except (PermissionDenied, ValidationError) as exc:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from masthead.accounts import notices, ratelimit, roles
 from masthead.accounts.models import Account, Badge
 from masthead.articles.models import Article
+from masthead.engagement.comments import RateLimited
 from masthead.engagement.models import Comment
 from masthead.moderation import audit
 from masthead.moderation.models import Report
@@ -138,10 +139,7 @@ def file_report(reporter, target: models.Model, category: str, details: str = ""
             return existing
         limit = ratelimit.hit(RATE_SCOPE, str(reporter.pk), *ratelimit.configured(RATE_SCOPE, *RATE_LIMIT))
         if not limit.allowed:
-            raise ValidationError(
-                _("举报太频繁了，请 %(wait)s 后再试。") % {"wait": ratelimit.describe_wait(limit.retry_after)},
-                code="rate_limited",
-            )
+            raise RateLimited(limit.retry_after, _("举报太频繁了，请 %(wait)s 后再试。"))
         return Report.objects.create(reporter=reporter, category=category, details=details, **target_filter(target))
 
 
@@ -213,7 +211,7 @@ def decide(subject: Report | models.Model, *, by, outcome: str, decision: str, t
             .order_by("created_at", "pk")
         )
         if not reports:
-            raise ValidationError(_("这里已经没有待处理的举报了（可能已由其他编辑处理）。"))
+            raise ValidationError(_("这里已经没有待处理的举报了（可能已由其他编辑处理）。"), code="nothing_open")
         before = {**_state(target), "reports": [r.pk for r in reports], "report_status": Status.OPEN}
         taken_down = _take_down(target, by=by, reason=decision) if take_down else False
         now = timezone.now()

@@ -90,15 +90,23 @@ def _differs(article: Article, text: Text, body: str | None, tags, fields: dict)
         return True
     if article.status == Status.PUBLISHED:
         return False  # other fields only change with 更新
-    for name, value in fields.items():
-        if name in ("title", "summary"):
-            continue
-        if getattr(value, "pk", value) != getattr(getattr(article, name), "pk", getattr(article, name)):
-            return True
+    return bool(changed_fields(article, fields, tags))
+
+
+def changed_fields(article: Article, fields: dict, tags=None) -> list[str]:
+    """Which of the article's own fields (not its text) and whether its tags ("tags") these values change.
+    Saving a published article leaves them as they are: they change with 更新 (publish_changes)."""
+    changed = [
+        name
+        for name, value in fields.items()
+        if name not in ("title", "summary")
+        and getattr(value, "pk", value) != getattr(getattr(article, name), "pk", getattr(article, name))
+    ]
     if tags is not None:
         wanted = sorted(t.casefold() for t in actions.tag_names(tags))
-        return wanted != sorted(t.name.casefold() for t in article.tags.all())
-    return False
+        if wanted != sorted(t.name.casefold() for t in article.tags.all()):
+            changed.append("tags")
+    return changed
 
 
 def _write_revision(article: Article, by, kind: str, text: Text) -> Revision:

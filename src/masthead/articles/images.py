@@ -225,12 +225,22 @@ def _renditions(source: PILImage.Image, aigc: dict | None = None) -> list[tuple[
     return out
 
 
+def _check_size(size: int) -> None:
+    limit = settings.MASTHEAD_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ValidationError(_("图片太大：最大 %(limit)s MB。") % {"limit": f"{limit / 2**20:.3g}"}, code="size")
+
+
+def read_upload(upload) -> bytes:
+    """An uploaded file's bytes; a file over the limit is refused (code "size") before it is read into memory."""
+    _check_size(upload.size)
+    return upload.read()
+
+
 def prepare_image(data: bytes, *, is_ai_generated: bool = False) -> PreparedImage:
     """Validate and re-encode an upload; raises ValidationError with a reader-friendly message.
     AI-generated pictures get the AIGC entry in every file and the corner mark on the renditions."""
-    limit = settings.MASTHEAD_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        raise ValidationError(_("图片太大：最大 %(limit)s MB。") % {"limit": f"{limit / 2**20:.3g}"}, code="size")
+    _check_size(len(data))
     decoded, fmt = _decode(data)
     source = _normalise(decoded)
     # Photos stay JPEG; pictures with transparency, drawings and screenshots (PNG, GIF) stay lossless.

@@ -16,6 +16,20 @@ def for_listing(qs: QuerySet[Article] | None = None) -> QuerySet[Article]:
     return qs.select_related("account", "channel", "cover").defer("body_html", "body_text")
 
 
+def review_queue() -> QuerySet[Article]:
+    """Articles waiting for an editor's approval, the longest-waiting first."""
+    return _for_review().filter(status=Article.Status.PENDING).order_by("updated_at", "pk")
+
+
+def post_review_queue() -> QuerySet[Article]:
+    """Articles trusted creators published at once (先发后审), for an editor to look at afterwards."""
+    return _for_review().filter(status=Article.Status.PUBLISHED, needs_review=True).order_by("published_at", "pk")
+
+
+def _for_review() -> QuerySet[Article]:
+    return Article.objects.select_related("account", "channel").defer("body_html", "body_text")
+
+
 def by_ids(ids: list[int]) -> list[Article]:
     """Published articles with these ids, for listing. The status is checked in Python: a status
     condition in SQL makes SQLite walk the status index instead of looking the ids up."""

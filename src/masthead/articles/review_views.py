@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from masthead.accounts.models import Account, Badge
 from masthead.accounts.roles import editor_required
-from masthead.articles import workflow
+from masthead.articles import queries, workflow
 from masthead.articles.models import Article
 from masthead.channels.queries import active_channels
 from masthead.moderation.models import AuditEntry
@@ -50,8 +50,8 @@ def _listing():
 @require_safe
 @editor_required
 def queue(request: HttpRequest) -> HttpResponse:
-    pending = _listing().filter(status=Status.PENDING).order_by("updated_at", "pk")
-    after = _listing().filter(status=Status.PUBLISHED, needs_review=True).order_by("published_at", "pk")
+    pending = queries.review_queue()
+    after = queries.post_review_queue()
     context = {
         "channels": active_channels,
         "pending": pending[:QUEUE_SIZE],

@@ -1,11 +1,11 @@
 """Forms of the writing page: the article (also the no-JavaScript path) and the image upload."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from masthead.articles.models import Image, ImageLabel
 from masthead.channels.models import Channel
+from masthead.studio.writing import check_scheduled_at
 
 LABEL_FIELDS = ("is_original", "is_fiction", "is_ai_generated", "is_news")
 
@@ -63,10 +63,7 @@ class ArticleForm(forms.Form):
         return fields
 
     def clean_scheduled_at(self):
-        value = self.cleaned_data["scheduled_at"]
-        if value is not None and value <= timezone.now():
-            raise forms.ValidationError(_("定时发布时间必须晚于现在。"))
-        return value
+        return check_scheduled_at(self.cleaned_data["scheduled_at"])
 
 
 class ImageForm(forms.Form):

@@ -7,7 +7,6 @@ State changes are POSTs through articles.drafts / articles.workflow; views parse
 import json
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,27 +20,26 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from masthead.accounts import regions
 from masthead.accounts.models import Account
 from masthead.accounts.roles import creator_account, creator_required
 from masthead.articles import actions, drafts, workflow
 from masthead.articles.body import figure_html
-from masthead.articles.images import create_image
+from masthead.articles.images import create_image, read_upload
 from masthead.articles.models import Article, Image, Revision
-from masthead.channels.models import Channel
 from masthead.channels.queries import active_channels
+from masthead.studio import writing
 from masthead.studio.forms import LABEL_FIELDS, ArticleForm, ImageForm
 from masthead.web.forms import add_errors
 from masthead.web.templatetags.masthead import fulltime
 from masthead.web.views import article_context
 
 Status = Article.Status
-UNTITLED = "无标题草稿"  # a new draft's title until the creator writes one (the title cannot be empty)
+UNTITLED = writing.UNTITLED
 PAGE_SIZE = 20
 COVER_CHOICES = 50  # the creator's newest images offered as cover
 HISTORY_SIZE = 100
 STATS_URL = "/studio/stats/"  # the statistics pages (studio/stats_urls.py, mounted by the root urlconf)
-EDITABLE = {Status.DRAFT, Status.PENDING, Status.SCHEDULED, Status.REJECTED, Status.PUBLISHED}
+EDITABLE = writing.EDITABLE
 
 
 def _account(request: HttpRequest) -> Account:
@@ -84,21 +82,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "studio/home.html", context)
 
 
-def _default_channel(account: Account) -> Channel:
-    """The channel of the creator's own field if there is one, else the first that needs no source."""
-    channels = active_channels()
-    for channel in channels:
-        if channel.slug == account.field:
-            return channel
-    usable = [c for c in channels if c.slug not in workflow.SOURCE_REQUIRED_CHANNELS]
-    return (usable or channels)[0]
-
-
 @require_POST
 @creator_required
 def new(request: HttpRequest) -> HttpResponse:
     account = _account(request)
-    article = actions.create_article(account=account, title=UNTITLED, channel=_default_channel(account), body="")
+    article = actions.create_article(account=account, title=UNTITLED, channel=writing.default_channel(account), body="")
     return redirect("studio:edit", pk=article.pk)
 
 
@@ -161,7 +149,7 @@ def _upload_cover(request: HttpRequest, form: ArticleForm, account: Account) -> 
         return None
     try:
         return create_image(
-            _read_upload(upload), filename=upload.name, alt=form.cleaned_data["cover_alt"], account=account
+            read_upload(upload), filename=upload.name, alt=form.cleaned_data["cover_alt"], account=account
         )
     except ValidationError as error:
         by_field = getattr(error, "message_dict", {})
@@ -169,33 +157,10 @@ def _upload_cover(request: HttpRequest, form: ArticleForm, account: Account) -> 
         return None
 
 
-def _read_upload(upload) -> bytes:
-    """The upload's bytes; a file over the limit is refused before it is read into memory."""
-    if upload.size > settings.MASTHEAD_MAX_UPLOAD_BYTES:
-        limit = settings.MASTHEAD_MAX_UPLOAD_BYTES / 2**20
-        raise ValidationError(_("图片太大：最大 %(limit)s MB。") % {"limit": f"{limit:.3g}"}, code="size")
-    return upload.read()
-
-
 def _publish(request: HttpRequest, article: Article, action: str, form: ArticleForm) -> str:
     """Run the chosen publishing step after the save; returns the message for the creator."""
-    if article.title == UNTITLED:
-        raise ValidationError({"title": _("请填写标题。")})
-    regions.record_post(request, article)  # IP属地: the region of the request that posts it
-    if action == "publish":
-        workflow.submit(article, by=request.user)
-    elif action == "schedule":
-        at: datetime | None = form.cleaned_data["scheduled_at"]
-        if at is None:
-            raise ValidationError({"scheduled_at": _("请选择定时发布的时间。")})
-        workflow.submit(article, by=request.user, at=at)
-    else:  # review: ask for an editor's look even when the creator could publish at once
-        workflow.check_publishable(article)
-        if workflow.is_trusted(article.account) and article.status != Status.REJECTED:
-            actions.submit_for_review(article)
-        else:
-            workflow.submit(article, by=request.user)
-    drafts.mark(article, request.user, Revision.Kind.PUBLISH if article.is_published else Revision.Kind.SUBMIT)
+    at: datetime | None = form.cleaned_data["scheduled_at"] if action == "schedule" else None
+    writing.send(request, article, action, at)
     if article.status == Status.PUBLISHED:
         return _("已发布，读者现在可以看到这篇文章。")
     if article.status == Status.SCHEDULED:
@@ -272,19 +237,9 @@ def _autosave_fields(payload: dict, article: Article) -> dict:
         if name in payload:
             fields[name] = payload[name] is True
     if "channel" in payload:
-        channel = next((c for c in active_channels() if str(c.pk) == str(payload["channel"])), None)
-        if channel is None:
-            raise ValidationError({"channel": _("请选择频道。")})
-        fields["channel"] = channel
+        fields["channel"] = writing.find_channel(pk=payload["channel"])
     if "cover" in payload:
-        cover = payload["cover"]
-        if cover in (None, ""):
-            fields["cover"] = None
-        else:
-            found = str(cover).isdigit() and Image.objects.filter(account_id=article.account_id, pk=int(cover)).first()
-            if not found:
-                raise ValidationError({"cover": _("只能使用自己上传的图片作封面。")})
-            fields["cover"] = found
+        fields["cover"] = writing.own_cover(article.account_id, payload["cover"])
     return fields
 
 
@@ -341,7 +296,7 @@ def upload_image(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             image = create_image(
-                _read_upload(data["file"]), filename=data["file"].name, alt=data["alt"], account=article.account,
+                read_upload(data["file"]), filename=data["file"].name, alt=data["alt"], account=article.account,
                 caption=data["caption"], credit=data["credit"], label=data["label"],
                 is_ai_generated=data["is_ai_generated"],
             )  # fmt: skip

@@ -1,15 +1,18 @@
-"""Memory of one app worker: the resident size of a gunicorn worker serving reader pages.
+"""Memory of the app workers: what gunicorn workers serving reader pages take, with and without --preload.
 
     .venv/bin/python bench/worker_memory.py                      # the page bench's data (var/bench)
-    MASTHEAD_DATA_DIR=var/bench-quality .venv/bin/python bench/worker_memory.py --requests 400
+    MASTHEAD_DATA_DIR=var/bench-quality .venv/bin/python bench/worker_memory.py --requests 400 --workers 4
 
-Starts `gunicorn masthead.wsgi` with one sync worker on the data directory's database (prepared
-with `masthead run --prepare-only` when it has no articles yet), sends a warm-up round of every kind
-of page, then `--requests` mixed reader requests (home and its deeper pages, channels, articles,
-creators, the hot list, searches, feeds), and reads the worker's memory from /proc: VmRSS (what
-`ps` and `top` show), VmHWM (its peak) and, from smaps_rollup, Pss and Private (its own share, with
-the pages it shares with the master after fork counted once). The full-page cache is off
-(MASTHEAD_PAGE_CACHE_SECONDS=0), so every request renders: the worst case for the worker.
+Starts `masthead run`'s gunicorn command (web/management/commands/run.py) with `--workers` sync
+workers on the data directory's database (prepared with `masthead run --prepare-only` when it has no
+articles yet), once without --preload and once with it (the master loads the application, rjieba's
+dictionary and the GeoIP database once: ops/preload.py). Each time it sends a warm-up round of every
+kind of page, then `--requests` mixed reader requests (home and its deeper pages, channels, articles,
+creators, the hot list, searches, feeds), two at a time so every worker serves, and reads each
+process's memory from /proc: VmRSS (what `ps` and `top` show), VmHWM (its peak) and, from
+smaps_rollup, Pss (shared pages divided among the processes sharing them) and Private (USS: what the
+process alone holds). The sum of Pss over the master and its workers is what the server really takes.
+The full-page cache is off (MASTHEAD_PAGE_CACHE_SECONDS=0), so every request renders: the worst case.
 Linux only (reads /proc).
 """
 
@@ -23,6 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,66 +102,92 @@ def fetch(base: str, path: str) -> int:
         return error.code
 
 
+def _serve(args, env: dict, warmup: list[str], measured: list[str], *, preload: bool) -> dict:
+    from masthead.web.management.commands.run import find_gunicorn, gunicorn_argv
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    mode = "preload" if preload else "no-preload"
+    logfile = Path(env["MASTHEAD_DATA_DIR"]) / f"worker-memory-gunicorn-{mode}.log"
+    argv = [*gunicorn_argv(find_gunicorn(), "127.0.0.1", port, args.workers, preload=preload), "--timeout", "120"]
+    with logfile.open("w") as log_out:
+        master = subprocess.Popen(argv, env=env, stdout=log_out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                fetch(base, "/robots.txt")
+                if len(children(master.pid)) == args.workers:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or master.poll() is not None:
+                raise SystemExit(f"gunicorn did not start; see {logfile}")
+            time.sleep(0.3)
+        workers = children(master.pid)
+        started = [memory(w) for w in workers]
+        statuses: dict[int, int] = {}
+        with ThreadPoolExecutor(2) as pool:  # two at a time: every worker serves its share
+            list(pool.map(lambda path: fetch(base, path), warmup))
+            warm = [memory(w) for w in workers]
+            began = time.perf_counter()
+            for status in pool.map(lambda path: fetch(base, path), measured):
+                statuses[status] = statuses.get(status, 0) + 1
+            seconds = time.perf_counter() - began
+        after = [memory(w) for w in workers]
+        master_mem = memory(master.pid)
+    finally:
+        master.terminate()
+        master.wait(timeout=30)
+    if set(statuses) - {200}:
+        log(f"warning ({mode}): not every page answered 200 ({statuses}); the errors are in {logfile}")
+    return {
+        "statuses": statuses,
+        "ms_per_request": seconds * 1000 / len(measured),
+        "workers_kib": [{"started": s, "warm": w, "after": a} for s, w, a in zip(started, warm, after, strict=True)],
+        "master_kib": master_mem,
+        "total_pss_kib": master_mem["Pss"] + sum(a["Pss"] for a in after),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     env = {**os.environ}
     subprocess.run([BIN / "masthead", "run", "--prepare-only"], env=env, check=True, stdout=subprocess.DEVNULL)
     rng = random.Random(args.seed)
     warmup, measured = urls(rng, args.warmup), urls(rng, args.requests)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    logfile = Path(env["MASTHEAD_DATA_DIR"]) / "worker-memory-gunicorn.log"
-    argv = [BIN / "gunicorn", "masthead.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "120"]
-    with logfile.open("w") as log_out:
-        master = subprocess.Popen(argv, env=env, stdout=log_out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                fetch(base, "/robots.txt")
-                break
-            except OSError:
-                if time.monotonic() > deadline or master.poll() is not None:
-                    raise SystemExit(f"gunicorn did not start; see {logfile}") from None
-                time.sleep(0.3)
-        (worker,) = children(master.pid)
-        started = memory(worker)
-        statuses: dict[int, int] = {}
-        for path in warmup:
-            fetch(base, path)
-        warm = memory(worker)
-        began = time.perf_counter()
-        for path in measured:
-            status = fetch(base, path)
-            statuses[status] = statuses.get(status, 0) + 1
-        seconds = time.perf_counter() - began
-        after = memory(worker)
-        master_mem = memory(master.pid)
-    finally:
-        master.terminate()
-        master.wait(timeout=30)
+    runs = {mode: _serve(args, env, warmup, measured, preload=mode == "preload") for mode in ("no-preload", "preload")}
     result = {
         "database": os.environ.get("DATABASE_URL", "sqlite").split("@")[-1],
         "cache": "redis" if os.environ.get("REDIS_URL") else "file",
         "requests": args.requests,
-        "statuses": statuses,
-        "ms_per_request": seconds * 1000 / args.requests,
-        "worker_kib": {"started": started, "warm": warm, "after": after},
-        "master_kib": master_mem,
+        "workers": args.workers,
+        "runs": runs,
     }
     out = Path(env["MASTHEAD_DATA_DIR"]) / "worker-memory.json"
     out.write_text(json.dumps(result, indent=2))
-    mib = lambda kib: f"{kib / 1024:.1f} MiB"  # noqa: E731
-    print(f"one gunicorn worker, {args.requests} mixed pages (statuses {statuses}), page cache off")
-    for label, m in (("started", started), ("after warm-up", warm), (f"after {args.requests}", after)):
-        print(f"  {label:<16} RSS {mib(m['VmRSS']):>10}  PSS {mib(m['Pss']):>10}  private {mib(m['Private']):>10}")
-    print(f"  peak RSS {mib(after['VmHWM'])}; master RSS {mib(master_mem['VmRSS'])}; details: {out}")
-    if set(statuses) - {200}:
-        print(f"  warning: not every page answered 200; the errors are in {logfile}")
+    mib = lambda kib: f"{kib / 1024:.1f}"  # noqa: E731
+    print(f"{args.workers} gunicorn workers, {args.requests} mixed pages, page cache off; MiB per worker (mean)")
+    print("| mode | stage | RSS | PSS | USS (private) |\n|---|---|---:|---:|---:|")
+    for mode, run in runs.items():
+        for stage in ("started", "warm", "after"):
+            rows = [w[stage] for w in run["workers_kib"]]
+            mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("VmRSS", "Pss", "Private")}
+            label = {"started": "started", "warm": "after warm-up", "after": f"after {args.requests}"}[stage]
+            print(f"| {mode} | {label} | {mib(mean['VmRSS'])} | {mib(mean['Pss'])} | {mib(mean['Private'])} |")
+    for mode, run in runs.items():
+        peak = max(w["after"]["VmHWM"] for w in run["workers_kib"])
+        print(
+            f"{mode}: master RSS {mib(run['master_kib']['VmRSS'])} MiB; master + workers PSS "
+            f"{mib(run['total_pss_kib'])} MiB; peak worker RSS {mib(peak)} MiB; "
+            f"{run['ms_per_request']:.1f} ms a request (statuses {run['statuses']})"
+        )
+    print(f"details: {out}")
 
 
 if __name__ == "__main__":

@@ -84,10 +84,11 @@ class Follow(models.Model):
 
 
 def private_storage():
-    """Qualification documents are never public: they live outside MEDIA_ROOT and only editors see them."""
-    from django.core.files.storage import FileSystemStorage
+    """Qualification documents are never public: STORAGES["private"] (a folder outside MEDIA_ROOT, or a
+    private bucket: ops/storage.py), and only editors see them."""
+    from django.core.files.storage import storages
 
-    return FileSystemStorage(location=settings.DATA_DIR / "private", base_url=None)
+    return storages["private"]
 
 
 class Application(models.Model):

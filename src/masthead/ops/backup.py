@@ -14,13 +14,15 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+
+from masthead.ops.storage import remote_backup_folders
 
 FORMAT_VERSION = 1
 FOLDERS = {"media": lambda: Path(settings.MEDIA_ROOT), "private": lambda: Path(settings.DATA_DIR) / "private"}
@@ -36,6 +38,7 @@ class Summary:
     engine: str
     files: int
     bytes: int
+    remote: dict[str, str] = field(default_factory=dict)  # folders left out: they are in object storage
 
 
 def _engine() -> str:
@@ -89,12 +92,14 @@ def create_backup(path: str | Path) -> Summary:
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
         database = _dump_database(engine, staging)
+        remote = remote_backup_folders()  # object storage is backed up by its provider (bucket versioning)
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(),
             "engine": engine,
             "database": database,
-            "folders": [name for name, folder in FOLDERS.items() if folder().is_dir()],
+            "folders": [name for name, folder in FOLDERS.items() if name not in remote and folder().is_dir()],
+            "remote": remote,
             "secret_key": (Path(settings.DATA_DIR) / "secret_key").is_file(),
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
@@ -110,7 +115,7 @@ def create_backup(path: str | Path) -> Summary:
             if manifest["secret_key"]:
                 archive.add(Path(settings.DATA_DIR) / "secret_key", "secret_key")
         partial.replace(path)  # a backup interrupted half-way never looks like a good one
-    return Summary(path=path, engine=engine, files=files, bytes=path.stat().st_size)
+    return Summary(path=path, engine=engine, files=files, bytes=path.stat().st_size, remote=remote)
 
 
 def _read_manifest(archive: tarfile.TarFile) -> dict:
@@ -172,7 +177,10 @@ def restore_backup(path: str | Path) -> dict:
         archive.extractall(tmp, filter="data")  # refuses absolute paths, links out of the folder, devices
         staging = Path(tmp)
         _restore_database(engine, staging / manifest["database"])
+        manifest["skipped"] = remote_backup_folders()  # in object storage now: its files are left as they are
         for name, folder in FOLDERS.items():
+            if name in manifest["skipped"]:
+                continue
             _replace_folder(folder(), staging / name if name in manifest["folders"] else None)
         if manifest.get("secret_key") and not os.environ.get("SECRET_KEY"):
             shutil.copyfile(staging / "secret_key", Path(settings.DATA_DIR) / "secret_key")

@@ -25,3 +25,6 @@ class Command(BaseCommand):
         size = summary.bytes / 1024 / 1024
         self.stdout.write(f"Backed up the {summary.engine} database and {summary.files} files to {summary.path} "
                           f"({size:.1f} MB).")  # fmt: skip
+        for name, where in summary.remote.items():
+            self.stdout.write(f"Not in the archive: the {name} files, which are in object storage ({where}); "
+                              "back them up there (bucket versioning or replication).")  # fmt: skip

@@ -19,3 +19,6 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(f"Restored the backup made at {manifest['created_at']}. Run `masthead migrate` if this "
                           "release is newer than the backup.")  # fmt: skip
+        for name, where in manifest["skipped"].items():
+            self.stdout.write(f"Left as they are: the {name} files, which are in object storage ({where}); "
+                              "restore them there (from the bucket's versions) if needed.")  # fmt: skip

@@ -7,7 +7,23 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from masthead.articles.models import Article
+# The master loads Django, the views and the large read-only tables once; workers share them (ops/preload.py).
+PRELOADED_APP = "masthead.ops.preload:application"
+
+
+def gunicorn_argv(gunicorn: str, host: str, port: str | int, workers: str | int, *, preload: bool = True) -> list[str]:
+    """The gunicorn command line `masthead run` serves with (tests and benchmarks start the same)."""
+    argv = [gunicorn, PRELOADED_APP, "--bind", f"{host}:{port}", "--workers", str(workers)]
+    if preload:
+        argv.append("--preload")
+    return [*argv, "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"]
+
+
+def find_gunicorn() -> str:
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
+    if gunicorn is None:
+        raise CommandError("gunicorn is not installed in this environment")
+    return gunicorn
 
 
 class Command(BaseCommand):
@@ -19,8 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--workers", default=os.environ.get("WORKERS", "2"))
         parser.add_argument("--no-demo", action="store_true", help="do not load the demo into an empty database")
         parser.add_argument("--prepare-only", action="store_true", help="prepare the data directory and exit")
+        parser.add_argument(
+            "--no-preload", action="store_true", help="let each worker load the application itself (more memory)"
+        )
 
-    def handle(self, *args, host, port, workers, no_demo, prepare_only, **options):
+    def handle(self, *args, host, port, workers, no_demo, prepare_only, no_preload, **options):
+        from masthead.articles.models import Article
+
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo and not Article.objects.exists():
             self.stdout.write("Empty database: loading the demo content (about half a minute)…")
@@ -28,10 +49,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if prepare_only:
             return
-        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
-        if gunicorn is None:
-            raise CommandError("gunicorn is not installed in this environment")
+        gunicorn = find_gunicorn()
         self.stdout.write(self.style.SUCCESS(f"Masthead at http://{host}:{port}/"))
         sys.stdout.flush()
-        argv = [gunicorn, "masthead.wsgi", "--bind", f"{host}:{port}", "--workers", str(workers)]
-        os.execv(gunicorn, [*argv, "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"])
+        # This process's database connection must not outlive the exec (gunicorn's workers open their own).
+        from django.db import connections
+
+        connections.close_all()
+        os.execv(gunicorn, gunicorn_argv(gunicorn, host, port, workers, preload=not no_preload))

@@ -52,6 +52,8 @@ bench: $(VENV)/.installed-bench
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/hot.py
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench-quality $(BIN)/python bench/quality.py
 	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/load.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/mixed.py
+	MASTHEAD_DATA_DIR=$(CURDIR)/var/bench $(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

@@ -16,6 +16,9 @@ def serve_media(request, path: str):
 admin.site.site_header = admin.site.site_title = format_lazy(_("{site} 编辑后台"), site=settings.SITE_NAME)
 admin.site.index_title = _("内容管理")
 
+# A database outage answers 503 with Retry-After instead of a bare 500 (masthead/ops/outage.py).
+handler500 = "masthead.ops.outage.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("masthead.ops.urls")),

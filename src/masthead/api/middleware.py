@@ -8,9 +8,11 @@
 """
 
 import hashlib
+import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -25,7 +27,7 @@ from masthead.api.models import IdempotentRequest
 from masthead.api.problems import problem
 
 PREFIX = "/api/"
-KEY_MAX = 255
+KEY_PATTERN = re.compile(r"[!-~]{1,255}")  # visible ASCII, as the OpenAPI description declares it
 # Answers worth replaying: a success or a refusal of the request itself. Not kept: 5xx (try again),
 # and refusals that depend on the moment or the caller (auth, rate limit, a conflict).
 NOT_REPLAYED = {401, 403, 408, 409, 423, 425, 429}
@@ -60,13 +62,16 @@ class ApiMiddleware:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
         request.api_token = None
+        if "\x00" in request.path:  # a NUL in a path parameter would reach the database
+            return problem(400, "invalid_characters", _("请求中含有不允许的字符（NUL）。"))
         if "Authorization" in request.headers:
             raw = _bearer(request)
-            if raw is None:
-                return _unauthorized(_("Authorization 请求头应为“Bearer <访问令牌>”。"))
-            token = tokens.authenticate(raw)
+            token = tokens.authenticate(raw) if raw is not None else None
             if token is None:
-                return _unauthorized(_("访问令牌无效或已被撤销。"))
+                # Counted against the address: guessing tokens costs the same budget as anonymous calls.
+                return self._limited(request) or _unauthorized(
+                    _("Authorization 请求头应为“Bearer <访问令牌>”。") if raw is None else _("访问令牌无效或已被撤销。")
+                )
             request.api_token, request.user = token, token.user
             request._dont_enforce_csrf_checks = True  # no cookie is involved: CSRF cannot apply
         if refused := self._limited(request) or self._too_large(request):
@@ -110,10 +115,15 @@ class ApiMiddleware:
         return None
 
     def _idempotent(self, request: HttpRequest) -> HttpResponse:
-        key = request.headers["Idempotency-Key"].strip()
-        if not key or len(key) > KEY_MAX or not key.isascii():
-            return problem(400, "invalid_idempotency_key", _("Idempotency-Key 应为 1–255 个 ASCII 字符。"))
-        body = hashlib.sha256(request.body).hexdigest()
+        key = request.headers["Idempotency-Key"]
+        if not KEY_PATTERN.fullmatch(key):
+            return problem(
+                400, "invalid_idempotency_key", _("Idempotency-Key 应为 1–255 个可见 ASCII 字符（不含空格）。")
+            )
+        try:
+            body = hashlib.sha256(request.body).hexdigest()
+        except RequestDataTooBig:
+            return problem(413, "too_large", _("请求内容太大。"))
         fingerprint = hashlib.sha256(f"{request.method}\0{request.get_full_path()}\0{body}".encode()).hexdigest()
         principal = f"u{request.user.pk}"
         IdempotentRequest.objects.filter(created_at__lt=timezone.now() - KEEP_KEYS).delete()

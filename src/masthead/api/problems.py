@@ -7,8 +7,30 @@ exceptions into the same shape, so a client branches on `code` and shows `detail
 import json
 
 from django.http import HttpResponse
+from ninja import Schema
+from pydantic import ConfigDict
 
 CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemFieldError(Schema):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class ProblemOut(Schema):
+    """The shape of every error answer; declare it for the statuses an operation returns itself
+    (`response={200: X, 404: ProblemOut}`); api.core adds the ones every operation may return."""
+
+    model_config = ConfigDict(extra="allow")  # a problem may carry more, e.g. `scope`, `max_bytes`
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[ProblemFieldError] | None = None
 
 
 class Problem(Exception):

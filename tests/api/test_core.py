@@ -135,6 +135,14 @@ def test_wrong_method_is_a_405_problem_with_allow(client):
     assert "GET" in response["Allow"]
 
 
+def test_head_answers_like_get_without_a_body(client):
+    path = need("get", r"/api/v1/hot")
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == got["ETag"] and head["Content-Length"] == str(len(got.content))
+    assert client.head(path, HTTP_IF_NONE_MATCH=got["ETag"]).status_code == 304
+
+
 def test_invalid_query_parameter_is_a_400_problem_naming_the_field(client):
     path = need("get", r"/api/v1/hot")
     body = problem(client.get(path, {"limit": "many"}), 400, "invalid")

@@ -78,6 +78,15 @@ class ApiMiddleware:
             return refused
         if request.method == "POST" and "Idempotency-Key" in request.headers and request.user.is_authenticated:
             return self._idempotent(request)
+        if request.method == "HEAD":
+            # HEAD is GET without the body (RFC 9110); Ninja routes only the methods an operation names.
+            request.method = "GET"
+            response = self._finish(request, self.get_response(request))
+            request.method = "HEAD"
+            if not response.streaming:
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+            return response
         return self._finish(request, self.get_response(request))
 
     @staticmethod

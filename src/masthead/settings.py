@@ -73,9 +73,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masthead.articles.scheduler.PublishDueMiddleware",
     "masthead.discovery.hot_tasks.HotRefreshMiddleware",
+    "masthead.web.pagecache.PageCacheMiddleware",  # before sessions and locale: a hit needs neither
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "masthead.web.pagecache.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -208,6 +208,15 @@ CORS_ALLOW_HEADERS = ("accept", "accept-language", "authorization", "content-typ
 CORS_EXPOSE_HEADERS = ("ETag", "Last-Modified", "Retry-After", "Idempotent-Replayed", "Location")
 # --- end api ---
 
+# --- sessions ---
+# With Redis, sessions stay in the database and are read through Redis (masthead/ops/sessions.py), so
+# a Redis outage costs nobody their session; without it, plain database sessions.
+if REDIS_URL:
+    SESSION_ENGINE = "masthead.ops.sessions"
+# Longest a session lives in the cache: bounds how stale an entry left by an outage can be.
+MASTHEAD_SESSION_CACHE_SECONDS = int(os.environ.get("MASTHEAD_SESSION_CACHE_SECONDS", "3600"))
+# --- end sessions ---
+
 # --- worker ---
 # Where django.tasks run (docs/worker.md): "immediate" inside the request that enqueues them, no worker
 # needed (the embedded default); "database": queued in the database (django-tasks-db) and run by
@@ -300,6 +309,26 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 3600
+
+# --- storage ---
+# (After STORAGES, which it extends.) Private files (qualification documents) go to their own storage,
+# a folder outside MEDIA_ROOT by default. MASTHEAD_S3_BUCKET moves public media (images, renditions,
+# avatars) to S3-compatible object storage, MASTHEAD_S3_PRIVATE_BUCKET the private files (ops/storage.py,
+# docs/operations.md "Media in object storage").
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": DATA_DIR / "private", "base_url": None},
+}
+MASTHEAD_S3_BUCKET = os.environ.get("MASTHEAD_S3_BUCKET", "").strip()
+if MASTHEAD_S3_BUCKET or os.environ.get("MASTHEAD_S3_PRIVATE_BUCKET", "").strip():
+    from masthead.ops.storage import s3_storages  # imports boto3: only when object storage is configured
+
+    STORAGES.update(s3_storages(os.environ))
+if MASTHEAD_S3_BUCKET:
+    MASTHEAD_SERVE_MEDIA = False  # nothing to serve: pages link to the bucket (or MASTHEAD_S3_PUBLIC_URL)
+    if public_url := os.environ.get("MASTHEAD_S3_PUBLIC_URL", "").strip():
+        MEDIA_URL = public_url.rstrip("/") + "/"
+# --- end storage ---
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from masthead.api.schemas import (
     channel_brief,
     image_out,
     labels,
+    numbered_page,
 )
 from masthead.api.studio import refusal
 from masthead.articles import queries, workflow
@@ -193,19 +193,6 @@ def _editor(request: HttpRequest):
     return user
 
 
-def _page(qs: QuerySet, page: int, build, size: int = PAGE_SIZE) -> dict:
-    """One page of `qs` (two queries: count and rows), each row through `build`."""
-    total = qs.count()
-    start = (page - 1) * size
-    return {
-        "count": total,
-        "page": page,
-        "page_size": size,
-        "next_page": page + 1 if start + size < total else None,
-        "items": [build(row) for row in qs[start : start + size]],
-    }
-
-
 def _queued(request: HttpRequest, article: Article) -> dict:
     return {
         "id": article.pk,
@@ -267,7 +254,7 @@ def article_queue(
     """The review queue as the review page shows it, the longest-waiting first (scope "review")."""
     _editor(request)
     qs = queries.review_queue() if queue == "pending" else queries.post_review_queue()
-    return _page(qs, page, lambda a: _queued(request, a))
+    return numbered_page(qs, page, lambda a: _queued(request, a), PAGE_SIZE)
 
 
 @router.get("/articles/{article_id}", response=ArticleForReview, auth=CALLER, summary="An article to review")
@@ -451,7 +438,7 @@ def comment_queue(
     qs = comment_queries.held_queue()
     if article is not None:
         qs = qs.filter(article_id=article)
-    return _page(qs, page, lambda c: _held(request, c))
+    return numbered_page(qs, page, lambda c: _held(request, c), PAGE_SIZE)
 
 
 @router.post(

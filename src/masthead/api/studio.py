@@ -24,7 +24,16 @@ from masthead.accounts.models import Account
 from masthead.accounts.roles import creator_account
 from masthead.api.auth import CALLER, require
 from masthead.api.problems import Problem, ProblemOut
-from masthead.api.schemas import ChannelBrief, Counts, ImageOut, absolute, channel_brief, counts, image_out
+from masthead.api.schemas import (
+    ChannelBrief,
+    Counts,
+    ImageOut,
+    absolute,
+    channel_brief,
+    counts,
+    image_out,
+    numbered_page,
+)
 from masthead.articles import actions, drafts, workflow
 from masthead.articles.body import figure_html
 from masthead.articles.images import create_image, read_upload
@@ -288,17 +297,8 @@ def list_articles(
     qs = Article.objects.filter(account=account)
     if status:
         qs = qs.filter(status=status)
-    total = qs.count()
-    start = (page - 1) * PAGE_SIZE
     rows = qs.select_related("channel").defer("body_html", "body_text").order_by("-updated_at", "-id")
-    items = [_brief(request, a) for a in rows[start : start + PAGE_SIZE]]
-    return {
-        "count": total,
-        "page": page,
-        "page_size": PAGE_SIZE,
-        "next_page": page + 1 if start + PAGE_SIZE < total else None,
-        "items": items,
-    }
+    return numbered_page(rows, page, lambda a: _brief(request, a), PAGE_SIZE)
 
 
 @router.post("/articles", response={201: StudioArticle}, auth=CALLER, summary="Start a draft")

@@ -2,9 +2,9 @@ import atexit
 import os
 
 import pytest
-from django.core.cache import cache
 
 from masthead.moderation import screening
+from masthead.web import pagecache
 
 
 def pytest_configure(config):
@@ -27,14 +27,17 @@ def _isolated(settings, tmp_path):
     """Each test gets its own media folder and an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600  # a flush from a request would add queries at random
+    # Increments reach a shared buffer at once, so no timer carries one test's counts into the next
+    # (tests/engagement/test_counter_push.py covers the timer).
+    settings.MASTHEAD_COUNTER_PUSH_SECONDS = 0
     settings.MASTHEAD_PUBLISH_DUE_SECONDS = 3600  # likewise the scheduled-publishing check
     settings.MASTHEAD_HOT_REFRESH_SECONDS = 0  # and the hot-list refresh
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    cache.clear()
+    pagecache.clear_all()
     screening.reset()
     yield
-    cache.clear()
+    pagecache.clear_all()
     screening.reset()

@@ -146,6 +146,8 @@ else:
 # Buffered counters (views, shares): "memory" per process, or "redis" shared by all app servers.
 MASTHEAD_COUNTERS = os.environ.get("MASTHEAD_COUNTERS") or ("redis" if REDIS_URL else "memory")
 MASTHEAD_COUNTER_FLUSH_SECONDS = float(os.environ.get("MASTHEAD_COUNTER_FLUSH_SECONDS", "10"))
+# With Redis: how long a process gathers increments before sending them in one round trip (0: at once).
+MASTHEAD_COUNTER_PUSH_SECONDS = float(os.environ.get("MASTHEAD_COUNTER_PUSH_SECONDS", "1"))
 # Anonymous full-page cache lifetime; publishing purges earlier.
 MASTHEAD_PAGE_CACHE_SECONDS = int(os.environ.get("MASTHEAD_PAGE_CACHE_SECONDS", "300"))
 # How often a request checks for scheduled articles that are due (the embedded default's "worker").

@@ -116,7 +116,7 @@ def test_five_hundred_readers_from_one_network_count_far_less_than_fifty_real_on
     # … the hot list counts the network's 500 as damped(500), about 23.
     assert heat_of(burst).readers < 30
     assert heat_of(burst).readers == pytest.approx(counted - (500 - hot_score.damped(500)), abs=1)
-    assert heat_of(real).readers == 50
+    assert heat_of(real).readers == pytest.approx(50, abs=1)  # a HyperLogLog may say 49 or 51
     assert ranked() == [real.pk, burst.pk]
 
 

@@ -7,9 +7,15 @@ statistics), one upsert per batch of rows. Flushing happens at most every
 MASTHEAD_COUNTER_FLUSH_SECONDS from the request path, at process exit, and on demand
 (`masthead flushcounters`). If the configured buffer (Redis) fails, increments go to this process's
 memory for RETRY_SECONDS and are flushed from there: a Redis that is down costs no page and no count.
+
+With a shared buffer (Redis) a read does not wait for it either: increments gather in this process
+for MASTHEAD_COUNTER_PUSH_SECONDS and a timer thread sends them in one pipeline, so a burst of
+cached hits costs one round trip a second, not two per hit. A process killed outright (kill -9)
+loses at most that second of counts; a normal exit flushes them.
 """
 
 import logging
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -45,6 +51,9 @@ EVENTS = ("views", "shares", "depth_reports")  # what flush() counts as "increme
 RETRY_SECONDS = 5.0  # after a failure, skip the configured buffer this long instead of failing every read
 
 _fallback = MemoryCounters()
+_pending = MemoryCounters()  # gathered for the next push to a shared buffer
+_push_timer: threading.Timer | None = None
+_push_lock = threading.Lock()
 _down_until = 0.0
 _flush_lock = threading.Lock()
 _last_flush = time.monotonic()
@@ -75,19 +84,47 @@ def local_day(at: datetime | None = None) -> date:
 
 
 def _buffered(method: str, *args) -> None:
-    """Call the configured buffer, or this process's memory while it is failing; never raises."""
-    global _down_until
-    if time.monotonic() >= _down_until:
-        try:
-            getattr(backend(), method)(*args)
-        except Exception:
-            _down_until = time.monotonic() + RETRY_SECONDS
-            log.warning("counter backend unavailable; buffering in memory for %ss", RETRY_SECONDS, exc_info=True)
-        else:
-            maybe_flush()
-            return
-    getattr(_fallback, method)(*args)
+    """Note an increment for the configured buffer, or in this process's memory while it is failing;
+    never raises."""
+    if time.monotonic() < _down_until:
+        getattr(_fallback, method)(*args)
+    elif isinstance(backend(), MemoryCounters):
+        getattr(backend(), method)(*args)
+    else:
+        getattr(_pending, method)(*args)
+        _schedule_push()
     maybe_flush()
+
+
+def _schedule_push() -> None:
+    global _push_timer
+    delay = settings.MASTHEAD_COUNTER_PUSH_SECONDS
+    if delay <= 0:
+        push()
+        return
+    with _push_lock:
+        # A timer of the parent process does not survive a fork: the pid tells a worker it has none.
+        if _push_timer is None or _push_timer.pid != os.getpid() or not _push_timer.is_alive():
+            _push_timer = threading.Timer(delay, push)
+            _push_timer.pid = os.getpid()
+            _push_timer.daemon = True
+            _push_timer.start()
+
+
+def push() -> None:
+    """Send what this process gathered to the shared buffer in one round trip (kept in memory for the
+    next flush if it fails); never raises."""
+    global _down_until
+    counts, readers = _pending.drain(), _pending.drain_readers()
+    if not counts and not readers:
+        return
+    try:
+        backend().push(counts, readers)
+    except Exception:
+        _down_until = time.monotonic() + RETRY_SECONDS
+        log.warning("counter backend unavailable; buffering in memory for %ss", RETRY_SECONDS, exc_info=True)
+        _fallback.restore(counts)
+        _fallback.restore_readers(readers)
 
 
 def record(metric: str, article_id: int, amount: int = 1, at: datetime | None = None) -> None:
@@ -174,7 +211,9 @@ def flush(now: datetime | None = None) -> int:
     """Write buffered increments to the database; returns how many events (views, shares, read-depth
     reports) were written (those of deleted articles are dropped)."""
     counts: Counter[Key] = Counter(_fallback.drain())
+    counts.update(_pending.drain())  # not pushed yet: written directly, like the fallback's
     readers = _fallback.drain_readers()
+    readers.members |= _pending.drain_readers().members
     buffer = backend()
     try:
         if readers.members and not isinstance(buffer, MemoryCounters):

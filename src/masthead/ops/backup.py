@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
 
 from masthead.ops.storage import remote_backup_folders
+from masthead.web import pagecache
 
 FORMAT_VERSION = 1
 FOLDERS = {"media": lambda: Path(settings.MEDIA_ROOT), "private": lambda: Path(settings.DATA_DIR) / "private"}
@@ -184,5 +184,5 @@ def restore_backup(path: str | Path) -> dict:
             _replace_folder(folder(), staging / name if name in manifest["folders"] else None)
         if manifest.get("secret_key") and not os.environ.get("SECRET_KEY"):
             shutil.copyfile(staging / "secret_key", Path(settings.DATA_DIR) / "secret_key")
-    cache.clear()  # cached pages and fragments describe the data that was replaced
+    pagecache.clear_all()  # cached pages and fragments describe the data that was replaced
     return manifest

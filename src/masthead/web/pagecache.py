@@ -33,6 +33,8 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
+from masthead.web import purgewatch
+
 log = logging.getLogger(__name__)
 
 TAG_KEY = "pc:tag:{}"
@@ -79,6 +81,13 @@ def purge(*tags: str) -> None:
     transaction.on_commit(partial(_purge_now, set(tags)))
 
 
+def clear_all() -> None:
+    """Empty the whole cache (e.g. the data was restored) and let every process know at once: their
+    memory of pages goes with it, as after a purge of everything."""
+    cache.clear()
+    _purge_now(set(GLOBAL_TAGS))
+
+
 def _stamp() -> int:
     # Unique even when two servers purge in the same nanosecond: versions are compared for equality.
     return time.time_ns() << 16 | secrets.randbits(16)
@@ -90,6 +99,7 @@ def _purge_now(tags: set[str]) -> None:
         cache.set_many({TAG_KEY.format(tag): stamp for tag in tags}, timeout=None)
         # Only after the tags: whoever reads this value reads the purged tags' new versions after it.
         cache.set(PURGED_KEY, stamp, timeout=None)
+        purgewatch.watch.announce(PURGED_KEY, stamp)
     except Exception:
         # Entries may survive an outage (a network blip): purge again once the cache answers.
         _pending_purges.update(tags)
@@ -193,16 +203,13 @@ def _current_head(key: str) -> tuple[dict | None, object]:
     A head this process found current while `pc:purged` held the value it holds now is current
     still (until it expires): then only `pc:purged` is read.
     """
+    purged = purgewatch.watch.current(PURGED_KEY, partial(cache.get, PURGED_KEY))
     remembered = _heads.get(key)
-    if remembered is None:
-        found = cache.get_many([key, PURGED_KEY])
-        head, purged = found.get(key), found.get(PURGED_KEY)
-    else:
-        purged = cache.get(PURGED_KEY)
+    if remembered is not None:
         seen_under, head = remembered
         if purged is not None and seen_under == purged and head.get("expires", 0) > time.time():
             return head, purged
-        head = cache.get(key)
+    head = cache.get(key)
     if head is None or not _is_current(head["versions"], purged):
         return None, purged
     if purged is not None:
@@ -323,6 +330,7 @@ class PageCacheMiddleware:
             keys = {tag: TAG_KEY.format(tag) for tag in tags}
             found = cache.get_many([*keys.values(), PURGED_KEY])
             if found.get(PURGED_KEY) != purged_before:
+                purgewatch.watch.forget()  # e.g. a Redis emptied behind our back: read it afresh
                 return  # a purge ran while this page was rendered: it may show what was just changed
             missing = {k: _stamp() for k in keys.values() if k not in found}
             if missing:

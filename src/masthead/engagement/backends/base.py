@@ -53,3 +53,8 @@ class CounterBackend(ABC):
     @abstractmethod
     def restore_readers(self, readers: Readers) -> None:
         """Put readers back (after a failed flush, or digests another buffer collected)."""
+
+    def push(self, counts: dict[Key, int], readers: Readers) -> None:
+        """Add increments and reader digests gathered elsewhere (a process's batch), at once."""
+        self.restore(counts)
+        self.restore_readers(readers)

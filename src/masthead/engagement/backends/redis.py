@@ -40,9 +40,16 @@ class RedisCounters(CounterBackend):
         return counts
 
     def restore(self, counts: dict[Key, int]) -> None:
-        pipe = self.client.pipeline()
+        self.push(counts, Readers())
+
+    def push(self, counts: dict[Key, int], readers: Readers) -> None:
+        # One round trip for a whole batch of reads.
+        pipe = self.client.pipeline(transaction=False)
         for (metric, article_id, hour), amount in counts.items():
             pipe.hincrby(HASH, f"{metric}:{article_id}:{hour}", amount)
+        self._add(pipe, readers.members)
+        for article_id, day in readers.counts:
+            pipe.sadd(DIRTY, f"{article_id}:{day.isoformat()}")  # recounted by the next flush
         pipe.execute()
 
     def add_reader(self, article_id: int, day: date, reader: str) -> None:
@@ -50,9 +57,12 @@ class RedisCounters(CounterBackend):
 
     @staticmethod
     def _add(pipe, members):
+        by_key: dict[tuple[int, date], list[str]] = {}
         for article_id, day, reader in members:
+            by_key.setdefault((article_id, day), []).append(reader)
+        for (article_id, day), digests in by_key.items():
             key = _readers_key(article_id, day)
-            pipe.pfadd(key, reader)
+            pipe.pfadd(key, *digests)
             pipe.expire(key, READERS_TTL)
             pipe.sadd(DIRTY, f"{article_id}:{day.isoformat()}")
         return pipe
@@ -75,7 +85,4 @@ class RedisCounters(CounterBackend):
         return Readers(counts=dict(zip(pairs, pipe.execute(), strict=True)))
 
     def restore_readers(self, readers: Readers) -> None:
-        pipe = self._add(self.client.pipeline(transaction=False), readers.members)
-        for article_id, day in readers.counts:
-            pipe.sadd(DIRTY, f"{article_id}:{day.isoformat()}")  # recounted by the next flush
-        pipe.execute()
+        self.push({}, readers)

@@ -10,8 +10,11 @@ def after_bulk_load(log: Callable[[str], None] = print, *, related_limit: int | 
     that computes it when its article is published or edited). Returns what was rebuilt."""
     from masthead.articles.models import Article
     from masthead.discovery import hot_score, indexing, related, vectors
+    from masthead.ops import planner
 
     done = []
+    if planner.analyze():
+        log("planner statistics refreshed (ANALYZE)")
     log(f"search index: {indexing.reindex()} articles")
     done.append("search")
     published = Article.objects.filter(status=Article.Status.PUBLISHED).count()

@@ -86,12 +86,19 @@ def local_day(at: datetime | None = None) -> date:
 def _buffered(method: str, *args) -> None:
     """Note an increment for the configured buffer, or in this process's memory while it is failing;
     never raises."""
-    if time.monotonic() < _down_until:
-        getattr(_fallback, method)(*args)
-    elif isinstance(backend(), MemoryCounters):
-        getattr(backend(), method)(*args)
-    else:
-        getattr(_pending, method)(*args)
+    global _down_until
+    target: CounterBackend = _fallback
+    if time.monotonic() >= _down_until:
+        try:
+            target = backend()
+        except Exception:  # e.g. a malformed REDIS_URL: counted in memory, as while Redis is down
+            _down_until = time.monotonic() + RETRY_SECONDS
+            log.warning("counter backend unavailable; buffering in memory for %ss", RETRY_SECONDS, exc_info=True)
+            target = _fallback
+        if not isinstance(target, MemoryCounters):
+            target = _pending  # a shared buffer gets it with the next push
+    getattr(target, method)(*args)
+    if target is _pending:
         _schedule_push()
     maybe_flush()
 

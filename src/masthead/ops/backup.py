@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
+from masthead.ops import planner
 from masthead.ops.storage import remote_backup_folders
 from masthead.web import pagecache
 
@@ -146,6 +147,7 @@ def _restore_database(engine: str, source: Path) -> None:
     args, env = _pg_env()
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
           *args, str(source)], env)  # fmt: skip
+    planner.analyze()  # pg_restore brings the rows, not the statistics the planner needs for them
 
 
 def _replace_folder(target: Path, source: Path | None) -> None:

@@ -6,11 +6,11 @@ the tag a new version, so every entry rendered before it is stale at once, in ev
 shares the cache. Answers carry ETag and Last-Modified and honour conditional requests (304).
 See docs/caching.md.
 
-A hit reads two small keys in one round trip: the page's head (headers, ETag, tag versions) and
-`pc:purged`, which every purge changes after writing its tags. Each process remembers the tag
-versions it read under the current `pc:purged` value and the bytes of recent pages under their MD5:
-neither can hide a purge (a purge changes `pc:purged`, which is read on every request; bytes under
-an MD5 never change), and they spare the hit the tag keys and the page body.
+A hit needs the current value of `pc:purged`, which every purge changes after writing its tags: read
+from the file cache, or known without a round trip from Redis through the purge watch (purgewatch.py).
+Each process remembers the tag versions and heads it read under the current `pc:purged` value and
+the bytes of recent pages under their MD5: none can hide a purge (a purge changes `pc:purged`; bytes
+under an MD5 never change), and they spare the hit the tag keys, the head and the page body.
 """
 
 import hashlib

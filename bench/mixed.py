@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ os.environ.setdefault("MASTHEAD_DATA_DIR", str(BENCH.parent / "var" / "bench"))
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 VERSION_FIELD = re.compile(r'name="version" value="(\d+)"')
+ARTICLE_PATH = re.compile(r"/a/(\d+)/")
 WRITER_POSTS_PER_MINUTE = 4  # below comment-user-minute (5): writers are never rate limited
 REQUEST_TIMEOUT = 30
 
@@ -234,7 +236,7 @@ def page_cache_summary(access_log: str) -> dict:
     """Anonymous GETs by page-cache outcome (count, mean and p95 ms in the app), from the access log."""
     times: dict[str, list[int]] = {"hit": [], "miss": []}
     for line in access_log.splitlines():
-        state, ms, method = line.split()
+        state, ms, method, _path, _status = line.split()
         if method == "GET" and state in times:
             times[state].append(int(ms))
     out = {}
@@ -248,6 +250,23 @@ def page_cache_summary(access_log: str) -> dict:
     total = out["hit"]["count"] + out["miss"]["count"]
     out["hit_ratio"] = round(out["hit"]["count"] / total, 3) if total else 0.0
     return out
+
+
+def article_reads(access_log: str) -> Counter[int]:
+    """Article pages served (GET 200 or 304, cached or not, anonymous or signed in) per article id."""
+    reads: Counter[int] = Counter()
+    for line in access_log.splitlines():
+        _state, _ms, method, path, status = line.split()
+        found = ARTICLE_PATH.fullmatch(path)
+        if found and method == "GET" and status in ("200", "304"):
+            reads[int(found.group(1))] += 1
+    return reads
+
+
+def view_counts() -> dict[int, int]:
+    from masthead.articles.models import Article
+
+    return dict(Article.objects.values_list("pk", "view_count"))
 
 
 def every(interval: float, stop: threading.Event, pool: ThreadPoolExecutor, job) -> None:
@@ -294,6 +313,7 @@ def main() -> None:
     from masthead.accounts.models import Account, Badge
     from masthead.articles.models import Article
     from masthead.channels.models import Channel
+    from masthead.engagement import counters
     from masthead.engagement.models import Comment
 
     Status = Article.Status
@@ -347,7 +367,15 @@ def main() -> None:
         port = load.free_port()
         logfile = tmp / "gunicorn.log"
         access = tmp / "access.log"  # page cache (hit/miss/-), ms, method: the hit ratio
-        log_args = ["--access-logfile", str(access), "--access-logformat", "%({x-page-cache}o)s %(M)s %(m)s"]
+        log_args = [
+            "--access-logfile",
+            str(access),
+            "--access-logformat",
+            "%({x-page-cache}o)s %(M)s %(m)s %(U)s %(s)s",
+        ]
+        counters.flush()
+        views_before = view_counts()
+        connection.close()
         app = [*load.GUNICORN, f"127.0.0.1:{port}", *log_args, "masthead.wsgi:application"]
         proc = procs.start(app, env, logfile)
         for path in read:
@@ -393,11 +421,16 @@ def main() -> None:
                 t.join()
             pool.shutdown(wait=True)
         gunicorn_errors = len(re.findall(r"\[ERROR\]|Traceback", logfile.read_text(errors="replace")))
-        page_cache = page_cache_summary(access.read_text())
         article_pages = {p["pk"]: anonymous.request("GET", f"/a/{p['pk']}/")[0] for p in published}
     finally:
-        procs.stop_all()
+        procs.stop_all()  # a worker flushes its counts as it exits
+        access_log = access.read_text() if access.exists() else ""
         shutil.rmtree(tmp, ignore_errors=True)
+    page_cache = page_cache_summary(access_log)
+    reads = article_reads(access_log)
+    counters.flush()  # what reached Redis and was not flushed yet
+    views_after = view_counts()
+    counted = {pk: n - views_before.get(pk, 0) for pk, n in views_after.items() if n != views_before.get(pk, 0)}
 
     stored = set(Comment.objects.filter(client_token__in=accepted).values_list("client_token", flat=True))
     states = dict(Article.objects.filter(pk__in=[p["pk"] for p in published]).values_list("pk", "status"))
@@ -411,6 +444,7 @@ def main() -> None:
         "publishes: each on the channel page right after": all(d["listed"] for d in published),
         "publishes: each article page answers 200": all(s == 200 for s in article_pages.values()),
         "gunicorn logged no errors": gunicorn_errors == 0,
+        f"views: each of {sum(reads.values())} article reads counted once": counted == dict(reads),
     }
 
     import django

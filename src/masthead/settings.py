@@ -121,17 +121,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+
+def redis_caches(url: str, prefix: str = "masthead") -> dict:
+    """CACHES on the Redis at `url` (tests point it at a server of their own)."""
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "masthead",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
             # A hung Redis must not hold requests: fail fast and serve uncached.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     # Files in the data directory: shared by every worker process of one machine, so a purge in one
     # worker is seen by all (a per-process memory cache would keep serving stale pages elsewhere).

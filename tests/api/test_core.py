@@ -10,7 +10,6 @@ import os
 import re
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.utils import translation
 
@@ -19,8 +18,10 @@ from masthead.api import tokens
 from masthead.api.core import api
 from masthead.api.models import AccessToken
 from masthead.engagement.models import Comment
+from masthead.settings import redis_caches
 from tests import factories
 from tests.api.conftest import bearer, make_user, post_json, token_for
+from tests.redis_server import redis_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -278,20 +279,8 @@ def test_bad_tokens_use_up_the_address_budget(client, settings):
 def redis_cache(settings):
     """The cache (and so the rate limits) on a real Redis; skipped when none answers."""
     location = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/8"
-    raw = redis.Redis.from_url(location, socket_connect_timeout=1)
-    try:
-        raw.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail(f"MASTHEAD_REQUIRE_REDIS=1 but no Redis server answers at {location}: {exc}")
-        pytest.skip(f"no Redis server answers at {location} (set REDIS_URL, or MASTHEAD_REQUIRE_REDIS=1)")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": "masthead-apitest",
-        }
-    }
+    raw = redis_or_skip(location)
+    settings.CACHES = redis_caches(location, prefix="masthead-apitest")
     cache.clear()
     yield raw
     cache.clear()

@@ -1,10 +1,10 @@
 import os
 
 import pytest
-import redis
 
 from masthead.engagement import counters
 from masthead.engagement.backends.redis import HASH
+from tests.redis_server import redis_or_skip
 
 REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/11"
 
@@ -23,13 +23,7 @@ def _empty_counter_buffers(settings, db):
 def redis_url() -> str:
     """A Redis database for the counter buffer, emptied; skipped when no server answers, unless
     MASTHEAD_REQUIRE_REDIS=1 says Redis is part of this run."""
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail(f"MASTHEAD_REQUIRE_REDIS=1 but no Redis server answers at {REDIS_TEST_URL}: {exc}")
-        pytest.skip(f"no Redis server answers at {REDIS_TEST_URL} (set REDIS_URL, or MASTHEAD_REQUIRE_REDIS=1)")
+    client = redis_or_skip(REDIS_TEST_URL)
     client.delete(HASH)
     yield REDIS_TEST_URL
     client.delete(HASH)

@@ -5,7 +5,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
@@ -15,6 +14,7 @@ from masthead.engagement import counters, readers
 from masthead.engagement.backends.redis import DIRTY, HASH
 from masthead.engagement.models import ArticleReader, ArticleStatDay, ArticleStatHour
 from tests import factories
+from tests.redis_server import redis_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,7 @@ def memory_counters(settings):
 def reader_redis(settings):
     """Counters and reader sets in Redis database 7, emptied; skipped when no server answers, unless
     MASTHEAD_REQUIRE_REDIS=1 says Redis is part of this run."""
-    client = redis.Redis.from_url(READERS_REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail(f"MASTHEAD_REQUIRE_REDIS=1 but no Redis server answers at {READERS_REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis server answers at {READERS_REDIS_URL} (set REDIS_URL, or MASTHEAD_REQUIRE_REDIS=1)")
+    client = redis_or_skip(READERS_REDIS_URL)
 
     def empty():
         client.delete(HASH, DIRTY, *client.keys("masthead:readers:*"))

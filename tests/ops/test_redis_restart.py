@@ -2,13 +2,9 @@
 made meanwhile shows, and the page cache, the counter buffer and the purge watch use Redis again.
 
 The test runs a redis-server of its own on a free port (never the machine's), stops it with SIGTERM
-in the middle and starts a new one on the same port, as a restart without persistence does.
+in the middle (SIGKILL) and starts a new one on the same port, as a restart without persistence does.
 """
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -18,72 +14,27 @@ from django.test import override_settings
 from masthead.articles.models import Article
 from masthead.engagement import counters
 from masthead.engagement.backends.redis import HASH
+from masthead.settings import redis_caches
 from masthead.web import pagecache, purgewatch
 from tests import factories
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.django_db
 RETRY = 0.2  # the processes' "leave the failing Redis alone" periods, shortened for the test
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self, binary: str, port: int, folder: str) -> None:
-        self.binary, self.port, self.folder = binary, port, folder
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> redis.Redis:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(
-            [*args, "--dir", self.folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return client
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-
 @pytest.fixture
 def own_redis(tmp_path, settings, monkeypatch):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail("MASTHEAD_REQUIRE_REDIS=1 but redis-server is not installed")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(binary, _free_port(), str(tmp_path))
+    server = RedisServer(tmp_path)
     server.start()
-    url = f"redis://127.0.0.1:{server.port}/0"
-    for module in (pagecache, purgewatch):
-        monkeypatch.setattr(module, "CACHE_RETRY_SECONDS" if module is pagecache else "RETRY_SECONDS", RETRY)
+    monkeypatch.setattr(pagecache, "CACHE_RETRY_SECONDS", RETRY)
+    monkeypatch.setattr(purgewatch, "RETRY_SECONDS", RETRY)
     monkeypatch.setattr(counters, "RETRY_SECONDS", RETRY)
     settings.MASTHEAD_COUNTERS = "redis"
-    settings.REDIS_URL = url
-    cache = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "masthead",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    with override_settings(CACHES=cache):
+    settings.REDIS_URL = server.url
+    with override_settings(CACHES=redis_caches(server.url)):
         yield server
-    server.stop()
+    server.kill()
     counters.flush()
 
 
@@ -98,7 +49,7 @@ def test_pages_and_counts_survive_a_redis_restart(client, own_redis, caplog, dja
     watched = redis.Redis(port=own_redis.port)
     assert watched.execute_command("PUBSUB", "NUMSUB", purgewatch.PurgeWatch.channel(pagecache.PURGED_KEY))[1] == 1
 
-    own_redis.stop()
+    own_redis.kill()
     for _ in range(3):
         response = client.get(url)
         assert response.status_code == 200 and "Redis 重启之前" in response.content.decode()

@@ -5,14 +5,7 @@ data, so nothing here depends on (or disturbs) the machine's Redis. A Redis outa
 their session and answer no 500; a logout made during the outage must stay a logout afterwards.
 """
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -25,82 +18,22 @@ from django.test.utils import CaptureQueriesContext
 
 from masthead.engagement.models import Comment
 from masthead.ops import sessions
+from masthead.settings import redis_caches
 from tests import factories
 from tests.engagement.comment_helpers import reader
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 ENGINE = "masthead.ops.sessions"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server process of this test: stop() loses nothing (it saves to its folder), start() reloads."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
-        args += ["--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.BusyLoadingError:
-                time.sleep(0.05)
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        """Shut down after writing the data to disk, as a restarting Redis with persistence does."""
-        with contextlib.suppress(redis.ConnectionError):  # the connection closes as the server exits
-            redis.Redis.from_url(self.url).shutdown(save=True)
-        self.proc.wait(timeout=10)
-
-    def pause(self) -> None:
-        os.kill(self.proc.pid, signal.SIGSTOP)  # a hung server: connections open, nothing answers
-
-    def resume(self) -> None:
-        os.kill(self.proc.pid, signal.SIGCONT)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
 @pytest.fixture
 def own_redis(tmp_path, monkeypatch):
     """Sessions through masthead.ops.sessions on a Redis server of this test (the whole cache uses it)."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail("MASTHEAD_REQUIRE_REDIS=1 but redis-server is not installed")
-        pytest.skip("redis-server is not installed (these tests start and stop their own)")
     server = RedisServer(tmp_path)
     server.start()
     monkeypatch.setattr(sessions, "CACHE_RETRY_SECONDS", 1.0)  # the tests wait this long for a retry
-    caches = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": server.url,
-            "KEY_PREFIX": "masthead",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},  # as settings.py has them
-        }
-    }
-    with override_settings(CACHES=caches, SESSION_ENGINE=ENGINE):
+    with override_settings(CACHES=redis_caches(server.url), SESSION_ENGINE=ENGINE):
         try:
             yield server
         finally:

@@ -11,33 +11,21 @@ import redis
 from django.test import override_settings
 
 from masthead.articles.models import Article
+from masthead.settings import redis_caches
 from masthead.web import purgewatch
 from tests import factories
+from tests.redis_server import redis_or_skip
 
 pytestmark = pytest.mark.django_db
 REDIS = os.environ.get("MASTHEAD_TEST_CACHE_REDIS", "redis://127.0.0.1:6379/12")
-REDIS_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS,
-        "KEY_PREFIX": "masthead",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-}
 
 
 @pytest.fixture
 def server(settings):
-    client = redis.Redis.from_url(REDIS, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("MASTHEAD_REQUIRE_REDIS") == "1":
-            pytest.fail(f"MASTHEAD_REQUIRE_REDIS=1 but no Redis server answers at {REDIS}: {exc}")
-        pytest.skip(f"no Redis server answers at {REDIS} (set MASTHEAD_REQUIRE_REDIS=1 to make this fail)")
+    client = redis_or_skip(REDIS)
     settings.MASTHEAD_COUNTERS = "memory"  # only the page cache talks to Redis here
     client.flushdb()
-    with override_settings(CACHES=REDIS_CACHE):
+    with override_settings(CACHES=redis_caches(REDIS)):
         yield client
     client.flushdb()
     client.close()

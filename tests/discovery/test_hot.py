@@ -10,7 +10,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from masthead.articles.models import Article
@@ -324,3 +326,18 @@ def test_refresh_replaces_the_stored_list():
     ArticleStatDay.objects.all().delete()
     assert hot_score.refresh() == 0
     assert not HotScore.objects.exists()
+
+
+def test_the_list_is_read_from_the_scores_not_by_visiting_every_published_article():
+    """SQLite plans without statistics; the query must start from the few scored articles whatever the
+    size of the site (at 100,000 articles the other order took 140–225 ms instead of 0.7)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics (masthead/ops/planner.py)")
+    published(hours_ago=1)
+    with CaptureQueriesContext(connection) as captured:
+        hot.ranking(10)
+    (sql,) = [q["sql"] for q in captured.captured_queries if 'FROM "discovery_hotscore"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        first_step = cursor.fetchall()[0][3]
+    assert "discovery_hotscore" in first_step, first_step

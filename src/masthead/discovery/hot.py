@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,16 @@ def live_overrides(now: datetime | None = None) -> QuerySet[HotOverride]:
     return HotOverride.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
+# Whether a scored article may be listed, as an expression no index can serve: SQLite (which keeps no
+# statistics) would otherwise drive the join from the articles through the status index, visiting
+# every published article (140–225 ms at 100,000) instead of the few hundred scored ones (0.7 ms).
+LISTED = Case(
+    When(Q(article__status=Article.Status.PUBLISHED, article__reach_limited=False), then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
 def _listed(article: Article) -> bool:
     return article.status == Article.Status.PUBLISHED and not article.reach_limited
 
@@ -60,7 +70,8 @@ def ranking(limit: int, channel_id: int | None = None, now: datetime | None = No
     ]
     pinned_ids = {o.article_id for o in pins}
     scores = (
-        HotScore.objects.filter(article__status=Article.Status.PUBLISHED, article__reach_limited=False)
+        HotScore.objects.alias(listed=LISTED)
+        .filter(listed=1)
         .select_related("article__account", "article__channel", "article__cover")
         .defer("article__body_html", "article__body_text")
         .order_by("-score", "article_id")

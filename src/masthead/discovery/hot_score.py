@@ -30,14 +30,14 @@ import math
 import re
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -45,6 +45,16 @@ from masthead.articles.models import Article
 from masthead.engagement import counters, readers
 from masthead.engagement.models import ArticleLike, ArticleSharer, ArticleStatDay, Comment
 from masthead.web import pagecache
+
+# Whether an article may be ranked, as an expression no index can serve. With the plain conditions,
+# SQLite (which keeps no statistics) drives each query from the articles through the status index,
+# visiting every published article (140–225 ms at 100,000) instead of the window's few rows found
+# through the date indexes of the engagement tables; PostgreSQL plans either form well.
+LISTED = Case(
+    When(Q(article__status=Article.Status.PUBLISHED, article__reach_limited=False), then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 log = logging.getLogger(__name__)
 
@@ -288,11 +298,10 @@ def compute(now: datetime | None = None) -> list[Heat]:
     """Every eligible article with engagement in the window, with its signals (not yet ranked)."""
     now = now or timezone.now()
     days, since = window_start(now)
-    eligible = {"article__status": Article.Status.PUBLISHED, "article__reach_limited": False}
     day_rows = list(
-        ArticleStatDay.objects.filter(day__in=days, readers__gt=0, **eligible).values_list(
-            "article_id", "day", "readers"
-        )
+        ArticleStatDay.objects.alias(listed=LISTED)
+        .filter(day__in=days, readers__gt=0, listed=1)
+        .values_list("article_id", "day", "readers")
     )
     # (bots, excess) of the article-days that have evidence: one entry per day, one cache call.
     found = cache.get_many([DISCOUNT_KEY.format(day.isoformat()) for day in days])
@@ -303,22 +312,25 @@ def compute(now: datetime | None = None) -> list[Heat]:
         readers_of[article_id] += max(0.0, n - bots - excess)
 
     not_own = {"user_id": F("article__account__owner_id")}  # an author's own likes and comments count for nothing
-    likes = dict(
-        ArticleLike.objects.filter(created_at__gte=since, **eligible)
+    # Counted here, not grouped in SQL: SQLite would walk every like in article order to group them
+    # instead of reading the window's few through their date index.
+    likes = Counter(
+        ArticleLike.objects.alias(listed=LISTED)
+        .filter(created_at__gte=since, listed=1)
         .exclude(**not_own)
-        .values("article_id")
-        .annotate(n=Count("id"))
-        .values_list("article_id", "n")
+        .values_list("article_id", flat=True)
     )
     commenters = dict(
-        Comment.objects.filter(created_at__gte=since, status=Comment.Status.VISIBLE, **eligible)
+        Comment.objects.alias(listed=LISTED)
+        .filter(created_at__gte=since, status=Comment.Status.VISIBLE, listed=1)
         .exclude(**not_own)
         .values("article_id")
         .annotate(n=Count("user_id", distinct=True))
         .values_list("article_id", "n")
     )
     sharers = dict(
-        ArticleSharer.objects.filter(day__in=days, **eligible)
+        ArticleSharer.objects.alias(listed=LISTED)
+        .filter(day__in=days, listed=1)
         .values("article_id")
         .annotate(n=Count("id"))
         .values_list("article_id", "n")

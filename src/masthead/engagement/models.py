@@ -84,6 +84,7 @@ class ArticleLike(models.Model):
         verbose_name = _("点赞")
         verbose_name_plural = _("点赞")
         constraints = [models.UniqueConstraint(fields=["user", "article"], name="unique_article_like")]
+        indexes = [models.Index(fields=["created_at"], name="like_created")]  # the hot list's window
 
     def __str__(self) -> str:
         return f"{self.user_id} ♥ {self.article_id}"
@@ -181,7 +182,8 @@ class Comment(models.Model):
             models.Index(fields=["article", "thread", "-created_at"], name="comment_article_new"),
             models.Index(fields=["article", "thread", "-like_count"], name="comment_article_hot"),
             models.Index(fields=["user", "-created_at"], name="comment_user"),
-            models.Index(fields=["status"], name="comment_status"),
+            # Held queue (status, oldest first) and the hot list's window (visible, since yesterday).
+            models.Index(fields=["status", "created_at"], name="comment_status_created"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,6 +3,7 @@ PostgreSQL and Redis. A comment posted through one is seen through the other, an
 causes reaches the page cache of both."""
 
 import http.cookiejar
+import json
 import os
 import re
 import socket
@@ -14,9 +15,12 @@ import urllib.request
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
+from masthead.accounts.models import Badge
+from masthead.api.tokens import create_token
 from masthead.engagement.models import Comment
 from tests import factories
 from tests.engagement.comment_helpers import reader
@@ -134,3 +138,30 @@ def test_a_comment_through_one_server_is_seen_and_purged_through_the_other(serve
     assert fresh.headers["X-Page-Cache"] == "miss" and "从 A 发出的跟帖" in page
     _list, comments = _get(anonymous, b + f"/a/{item.pk}/comments/")
     assert "从 A 发出的跟帖" in comments
+
+
+def test_a_publish_through_one_server_is_listed_through_the_other_at_once(servers):
+    a, b = servers
+    channel = factories.channel("tech")
+    owner = get_user_model().objects.create_user("two-servers-creator", password="a-long-pass-phrase")
+    factories.account(owner=owner, handle="two-servers", name="两台服务器号", badge=Badge.QUALITY)
+    token = create_token(owner, "两台服务器", ["drafts", "publish"])[1]
+    anonymous = _opener()
+    _get(anonymous, b + channel.get_absolute_url())
+    cached, _page = _get(anonymous, b + channel.get_absolute_url())
+    assert cached.headers["X-Page-Cache"] == "hit"  # B holds the channel page
+
+    def api(path: str, body: dict):
+        request = urllib.request.Request(
+            a + "/api/v1/studio" + path,
+            data=json.dumps(body).encode(),
+            headers={"Host": PUBLIC_HOST, "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    draft = {"title": "经由 A 发布的新文章", "body_html": "<p>" + "两台服务器共用一个缓存。" * 10 + "</p>"}
+    pk = api("/articles", {**draft, "channel": channel.slug})["id"]
+    api(f"/articles/{pk}/publish", {})
+    fresh, page = _get(anonymous, b + channel.get_absolute_url())  # B, right after A answered
+    assert fresh.headers["X-Page-Cache"] == "miss" and "经由 A 发布的新文章" in page

@@ -232,6 +232,7 @@ def main() -> None:
     with CaptureQueriesContext(connection) as captured:
         pages.get(client, url_path)
     signed_in_queries = len(captured)
+    signed_in_inprocess = pages.summary(pages.timed(client, url_path, args.requests))
     connection.close()
 
     procs = Processes()
@@ -245,6 +246,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     results["uncached"]["in_process"] = uncached_inprocess
     results["signed_in"]["queries"] = signed_in_queries
+    results["signed_in"]["in_process"] = signed_in_inprocess
 
     import django
 
@@ -367,7 +369,8 @@ def print_table(meta: dict, results: dict, ratios: dict) -> None:
         f"\nuncached page in-process (test client, page cache off): "
         f"cold fragments {inproc['queries_cold']} queries, {inproc['cold']['median_ms']:.1f} ms median; "
         f"warm fragments {inproc['queries_warm']} queries, {inproc['warm']['median_ms']:.1f} ms median, "
-        f"{inproc['warm']['p95_ms']:.1f} ms p95; signed-in page: {results['signed_in']['queries']} queries"
+        f"{inproc['warm']['p95_ms']:.1f} ms p95; signed-in page: {results['signed_in']['queries']} queries, "
+        f"{results['signed_in']['in_process']['median_ms']:.1f} ms median"
     )
     rounds = zip(results["ours"]["rounds_rps"], results["floor"]["rounds_rps"], strict=True)
     print("req/s per round, ours / floor: " + ", ".join(f"{o:.0f} / {f:.0f} ({o / f:.2f})" for o, f in rounds))

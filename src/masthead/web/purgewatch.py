@@ -64,26 +64,32 @@ class PurgeWatch:
             return read()
         with self._lock:
             now = time.monotonic()
-            try:
-                if self._pid != os.getpid():  # a forked worker must not share its parent's socket
-                    self._drop()
-                if self._pubsub is None:
-                    if now < self._retry_at:
-                        return read()
-                    self._subscribe(key)
-                while self._pubsub.get_message(timeout=0) is not None:
-                    self._value = UNKNOWN  # a purge was announced (the new value is read below)
-                if self._value is UNKNOWN or now - self._read_at > TRUST_SECONDS:
-                    value = read()
-                    # A missing key is not remembered: the next request reads it again.
-                    self._value, self._read_at = (UNKNOWN if value is None else value), now
-                    return value
-                return self._value
-            except Exception:
-                self._drop()
-                self._retry_at = now + RETRY_SECONDS
-                log.warning("page cache purge watch lost; reading %s on every request for now", key, exc_info=True)
+            if not self._watching(key, now):
                 return read()
+            if self._value is UNKNOWN or now - self._read_at > TRUST_SECONDS:
+                value = read()
+                # A missing key is not remembered: the next request reads it again.
+                self._value, self._read_at = (UNKNOWN if value is None else value), now
+                return value
+            return self._value
+
+    def _watching(self, key: str, now: float) -> bool:
+        """Subscribe if need be and take in the announcements; False when the watch cannot vouch."""
+        try:
+            if self._pid != os.getpid():  # a forked worker must not share its parent's socket
+                self._drop()
+            if self._pubsub is None:
+                if now < self._retry_at:
+                    return False
+                self._subscribe(key)
+            while self._pubsub.get_message(timeout=0) is not None:
+                self._value = UNKNOWN  # a purge was announced (the new value is read below)
+            return True
+        except Exception:
+            self._drop()
+            self._retry_at = now + RETRY_SECONDS
+            log.warning("page cache purge watch lost; reading %s on every request for now", key, exc_info=True)
+            return False
 
     def forget(self) -> None:
         """The key was seen holding something else: read it again at the next request."""

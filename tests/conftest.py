@@ -41,3 +41,14 @@ def _isolated(settings, tmp_path):
     yield
     pagecache.clear_all()
     screening.reset()
+
+
+@pytest.fixture
+def empty_counters(db):
+    """Start and end with nothing buffered: increments left by other tests must not land on this test's
+    articles (ids are reused after a rollback)."""
+    from masthead.engagement import counters
+
+    counters.flush()
+    yield
+    counters.flush()

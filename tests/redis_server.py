@@ -33,6 +33,11 @@ def redis_or_skip(url: str) -> redis.Redis:
     return client
 
 
+def commands_processed(client: redis.Redis) -> int:
+    """How many commands the server has run so far (this call's INFO included)."""
+    return int(client.info("stats")["total_commands_processed"])
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

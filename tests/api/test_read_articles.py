@@ -19,16 +19,9 @@ from masthead.moderation import marks
 from tests import factories
 from tests.api.conftest import bearer, is_problem, make_user, token_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_counters")]
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def _quiet_counters():
-    counters.flush()  # no increments left by other tests
-    yield
-    counters.flush()
 
 
 @pytest.fixture

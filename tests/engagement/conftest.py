@@ -2,7 +2,6 @@ import os
 
 import pytest
 
-from masthead.engagement import counters
 from masthead.engagement.backends.redis import HASH
 from tests.redis_server import redis_or_skip
 
@@ -10,13 +9,8 @@ REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/11"
 
 
 @pytest.fixture(autouse=True)
-def _empty_counter_buffers(settings, db):
-    """Start and end with nothing buffered: increments left by other tests must not land on these
-    articles (ids are reused after a rollback). No flush from the request path unless a test asks."""
-    settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600
-    counters.flush()
-    yield
-    counters.flush()
+def _empty_counter_buffers(empty_counters):
+    """Every engagement test starts and ends with nothing buffered (tests/conftest.py)."""
 
 
 @pytest.fixture

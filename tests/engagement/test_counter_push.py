@@ -8,14 +8,11 @@ import redis
 from masthead.engagement import counters
 from masthead.engagement.backends.redis import DIRTY, HASH
 from tests import factories
+from tests.redis_server import commands_processed
 
 pytestmark = pytest.mark.django_db
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
-
-
-def _commands(client: redis.Redis) -> int:
-    return int(client.info("stats")["total_commands_processed"])
 
 
 @pytest.fixture
@@ -35,11 +32,11 @@ def test_reads_reach_redis_together_within_the_push_interval(client, settings, s
     item = factories.article()
     client.get(item.get_absolute_url())  # rendered (and counted) once, then served from the page cache
     assert client.get(item.get_absolute_url())["X-Page-Cache"] == "hit"  # its head is known from now on
-    before = _commands(server)
+    before = commands_processed(server)
     for _ in range(18):
         assert client.get(item.get_absolute_url())["X-Page-Cache"] == "hit"
     # Twenty reads, and none has sent a command to Redis yet (nor has the page cache, Redis or files).
-    assert _commands(server) - before <= 1  # the INFO above
+    assert commands_processed(server) - before <= 1  # the INFO above
     assert server.hlen(HASH) == 0
     deadline = time.monotonic() + 5
     while not server.hlen(HASH) and time.monotonic() < deadline:

@@ -21,7 +21,7 @@ from masthead.engagement import counters
 from masthead.engagement.models import ArticleStatDay
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_counters")]
 
 _seq = itertools.count(1)
 BEACON = "/studio/stats/beacon/"
@@ -32,14 +32,6 @@ FORM = "application/x-www-form-urlencoded"
 DASHBOARD_QUERIES = 11
 ARTICLE_QUERIES = 8
 EXPORT_QUERIES = 5
-
-
-@pytest.fixture(autouse=True)
-def _quiet_counters(settings):
-    settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600
-    counters.flush()
-    yield
-    counters.flush()
 
 
 def _user(prefix: str = "user"):

@@ -17,16 +17,7 @@ from masthead.engagement import counters
 from masthead.web import pagecache
 from tests import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _quiet_counters(settings):
-    # No flush from the request path (it would add queries), and no increments left by other tests.
-    settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600
-    counters.flush()
-    yield
-    counters.flush()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_counters")]
 
 
 @pytest.fixture

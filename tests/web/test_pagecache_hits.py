@@ -1,45 +1,22 @@
 """How a page-cache hit is served: what each process may remember, and what it must still ask the
 shared cache on every request (see docs/caching.md, "What a hit costs")."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.core.cache import cache
 
 from masthead.articles.models import Article
-from masthead.engagement import counters
 from masthead.web import pagecache
 from tests import factories
+from tests.web.pagecache_helpers import purge_in_another_process
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_counters")]
 API = "/api/v1"
 # Headers that may differ between two answers of the same stored page.
 PER_REQUEST = {"x-page-cache", "server-timing"}
 
 
-@pytest.fixture(autouse=True)
-def _quiet_counters(settings):
-    settings.MASTHEAD_COUNTER_FLUSH_SECONDS = 3600
-    counters.flush()
-    yield
-    counters.flush()
-
-
 def _headers(response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.items() if name.lower() not in PER_REQUEST}
-
-
-def _purge_in_another_process(*tags: str) -> None:
-    """What another app server does after committing a change: its own process, the same shared cache."""
-    code = (
-        "import django; django.setup()\n"
-        "from masthead.web import pagecache\n"
-        f"pagecache._purge_now(set({list(tags)!r}))\n"  # purge() minus the wait for its own commit
-    )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "masthead.settings"}
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
 
 
 def test_a_purge_by_another_process_is_seen_by_the_very_next_hit(client):
@@ -51,7 +28,7 @@ def test_a_purge_by_another_process_is_seen_by_the_very_next_hit(client):
     Article.objects.filter(pk=item.pk).update(title="另一台服务器改过的标题")  # no purge from here
     assert "另一台服务器改之前" in client.get(url).content.decode()  # cached, as it should be until a purge
 
-    _purge_in_another_process(f"article:{item.pk}")
+    purge_in_another_process(f"article:{item.pk}")
     fresh = client.get(url)
     assert fresh["X-Page-Cache"] == "miss" and "另一台服务器改过的标题" in fresh.content.decode()
     assert client.get(url)["X-Page-Cache"] == "hit"
@@ -61,7 +38,7 @@ def test_a_purge_refreshes_only_the_pages_that_show_the_purged_tag(client, djang
     first, second = factories.article(title="第一篇"), factories.article(title="第二篇")
     for item in (first, second):
         client.get(item.get_absolute_url())
-    _purge_in_another_process(f"article:{first.pk}")
+    purge_in_another_process(f"article:{first.pk}")
     assert client.get(first.get_absolute_url())["X-Page-Cache"] == "miss"
     with django_assert_num_queries(0):
         assert client.get(second.get_absolute_url())["X-Page-Cache"] == "hit"

@@ -2,8 +2,6 @@
 and no purge is hidden by it: announced ones arrive, and a lost subscription falls back to reading."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +12,8 @@ from masthead.articles.models import Article
 from masthead.settings import redis_caches
 from masthead.web import purgewatch
 from tests import factories
-from tests.redis_server import redis_or_skip
+from tests.redis_server import commands_processed, redis_or_skip
+from tests.web.pagecache_helpers import purge_in_another_process
 
 pytestmark = pytest.mark.django_db
 REDIS = os.environ.get("MASTHEAD_TEST_CACHE_REDIS", "redis://127.0.0.1:6379/12")
@@ -31,25 +30,15 @@ def server(settings):
     client.close()
 
 
-def _commands(client: redis.Redis) -> int:
-    return int(client.info("stats")["total_commands_processed"])
-
-
-def _purge_in_another_process(tag: str) -> None:
-    code = f"import django; django.setup()\nfrom masthead.web import pagecache\npagecache._purge_now({{{tag!r}}})\n"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "masthead.settings", "REDIS_URL": REDIS}
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
-
-
 def test_steady_hits_ask_redis_nothing(client, server):
     item = factories.article()
     url = item.get_absolute_url()
     client.get(url)
     assert client.get(url)["X-Page-Cache"] == "hit"  # the watch subscribed and read the key
-    before = _commands(server)
+    before = commands_processed(server)
     for _ in range(20):
         assert client.get(url)["X-Page-Cache"] == "hit"
-    assert _commands(server) - before <= 1  # that one is the INFO above
+    assert commands_processed(server) - before <= 1  # that one is the INFO above
 
 
 def test_a_purge_announced_by_another_process_is_seen_by_the_next_hit(client, server):
@@ -59,7 +48,7 @@ def test_a_purge_announced_by_another_process_is_seen_by_the_next_hit(client, se
     assert client.get(url)["X-Page-Cache"] == "hit"
     Article.objects.filter(pk=item.pk).update(title="另一台服务器改过的标题")
     assert "另一台服务器改之前" in client.get(url).content.decode()
-    _purge_in_another_process(f"article:{item.pk}")
+    purge_in_another_process(f"article:{item.pk}", REDIS_URL=REDIS)
     fresh = client.get(url)
     assert fresh["X-Page-Cache"] == "miss" and "另一台服务器改过的标题" in fresh.content.decode()
     assert client.get(url)["X-Page-Cache"] == "hit"
@@ -76,7 +65,7 @@ def test_a_purge_while_the_subscription_was_lost_is_not_hidden(client, server, c
     assert client.get(url)["X-Page-Cache"] == "hit"
     assert _kill_subscribers(server) >= 1  # e.g. Redis restarted, or a proxy dropped the connection
     Article.objects.filter(pk=item.pk).update(title="断线期间改的标题")
-    _purge_in_another_process(f"article:{item.pk}")  # announced to nobody
+    purge_in_another_process(f"article:{item.pk}", REDIS_URL=REDIS)  # announced to nobody
     fresh = client.get(url)
     assert fresh["X-Page-Cache"] == "miss" and "断线期间改的标题" in fresh.content.decode()
     assert "purge watch lost" in caplog.text
